@@ -1,0 +1,39 @@
+//! # erldist-codec
+//!
+//! A sans-IO codec for the Erlang distribution protocol that explains every
+//! byte. One decode pass yields typed values *and* a span tree (field name,
+//! byte range, value, one-line meaning); the playground, the `erldist` CLI and
+//! its JSON output are all renderers of that tree.
+//!
+//! No I/O, no clock, no randomness: it builds for `wasm32-unknown-unknown` and
+//! the host alike.
+//!
+//! ```
+//! use erldist_codec::{decode_text, DecodeOptions};
+//! let report = decode_text("00 01 6e", &DecodeOptions::default());
+//! assert_eq!(report.format, "hex");
+//! assert_eq!(report.frames[0].type_name, "NAMES_REQ");
+//! ```
+#![warn(missing_docs)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
+pub mod epmd;
+pub mod hex;
+pub mod input;
+mod reader;
+pub mod report;
+pub mod span;
+
+pub use reader::{DecodeError, Incomplete};
+pub use report::{
+    decode_bytes, decode_text, DecodeOptions, DirectionChoice, FormatChoice, Frame, Report,
+};
+pub use span::{Span, Value};

@@ -1,0 +1,421 @@
+//! From input text or bytes to the report every front end renders, and its
+//! JSON form (docs/json-contract.md).
+
+use crate::epmd::{
+    decode_reply, decode_request, request_name, Decoded, Direction, Note, ReplyContext, Status,
+    ALIVE2_RESP, ALIVE2_X_RESP, PORT2_RESP,
+};
+use crate::input::{self, epmd_log, Format, InputError};
+use crate::span::{Span, SpanJson, Value};
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+/// Which input format to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FormatChoice {
+    /// Detect it.
+    #[default]
+    Auto,
+    /// Plain hex.
+    Hex,
+    /// `epmd -d -d -d` output.
+    EpmdLog,
+    /// The bytes themselves.
+    Raw,
+}
+
+/// Which way the bytes travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DirectionChoice {
+    /// Infer per frame (and say so).
+    #[default]
+    Auto,
+    /// Client to epmd.
+    Request,
+    /// epmd to client.
+    Reply,
+}
+
+/// Options for [`decode_text`] and [`decode_bytes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DecodeOptions {
+    /// Input format.
+    pub format: FormatChoice,
+    /// Direction.
+    pub direction: DirectionChoice,
+}
+
+/// One decoded frame: the JSON contract's frame object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// The spec's name (`ALIVE2_REQ`, …, `UNKNOWN`).
+    pub type_name: &'static str,
+    /// Request or reply.
+    pub direction: Direction,
+    /// True when the direction was inferred from the bytes.
+    pub direction_inferred: bool,
+    /// Why this direction.
+    pub direction_reason: String,
+    /// Offset of the frame in the decoded byte stream.
+    pub offset: usize,
+    /// The frame's bytes.
+    pub bytes: Vec<u8>,
+    /// Named values (empty unless the frame decoded completely).
+    pub fields: Vec<(String, Value)>,
+    /// The span tree; offsets are absolute in the byte stream.
+    pub spans: Vec<Span>,
+    /// The decode status.
+    pub status: Status,
+    /// Remarks (not errors).
+    pub notes: Vec<Note>,
+    /// 1-based line in the input text where the frame came from (logs).
+    pub line: Option<usize>,
+    /// What epmd's log says about this frame.
+    pub epmd_says: Vec<String>,
+}
+
+/// The result of decoding an input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// `hex`, `epmd-log` or `raw`.
+    pub format: &'static str,
+    /// True when the format was detected rather than chosen.
+    pub format_detected: bool,
+    /// Frames in order.
+    pub frames: Vec<Frame>,
+    /// Input-level remarks (log lines ignored, ...).
+    pub notes: Vec<String>,
+    /// The input could not be read at all (bad hex): where and why.
+    pub input_error: Option<InputError>,
+}
+
+/// Decodes pasted text (hex or an epmd log).
+pub fn decode_text(text: &str, opts: &DecodeOptions) -> Report {
+    let (format, detected) = match opts.format {
+        FormatChoice::Auto => (input::detect(text), true),
+        FormatChoice::Hex => (Format::Hex, false),
+        FormatChoice::EpmdLog => (Format::EpmdLog, false),
+        FormatChoice::Raw => return decode_bytes(text.as_bytes(), opts),
+    };
+    match format {
+        Format::EpmdLog => decode_log(text, opts, detected),
+        _ => match input::parse_hex(text) {
+            Ok(p) => {
+                let mut r = decode_stream(&p.bytes, opts.direction);
+                r.format = Format::Hex.as_str();
+                r.format_detected = detected;
+                r
+            }
+            Err(e) => Report {
+                format: Format::Hex.as_str(),
+                format_detected: detected,
+                frames: Vec::new(),
+                notes: Vec::new(),
+                input_error: Some(e),
+            },
+        },
+    }
+}
+
+/// Decodes raw bytes as a stream of EPMD frames.
+pub fn decode_bytes(bytes: &[u8], opts: &DecodeOptions) -> Report {
+    let mut r = decode_stream(bytes, opts.direction);
+    r.format = Format::Raw.as_str();
+    r.format_detected = opts.format == FormatChoice::Auto;
+    r
+}
+
+/// Guesses the direction of the bytes at the front of `b`.
+pub fn infer_direction(b: &[u8]) -> (Direction, String) {
+    let prefix = match b {
+        [x, y, ..] => Some(u16::from_be_bytes([*x, *y])),
+        _ => None,
+    };
+    if let (Some(len), Some(&code)) = (prefix, b.get(2)) {
+        if len >= 1 {
+            if let Some(name) = request_name(code) {
+                return (
+                    Direction::Request,
+                    format!("inferred: a 2-byte length prefix ({len}) then the request code {code} ({name})"),
+                );
+            }
+        }
+    }
+    let word = |w: &[u8]| b.starts_with(w) || (!b.is_empty() && w.starts_with(b));
+    match b.first() {
+        Some(&c @ (ALIVE2_X_RESP | ALIVE2_RESP | PORT2_RESP)) => {
+            return (
+                Direction::Reply,
+                format!("inferred: starts with the reply code {c} and no length prefix"),
+            )
+        }
+        _ if word(b"OK") || word(b"NO") || word(b"STOPPED") || word(b"NOEXIST") => {
+            return (
+                Direction::Reply,
+                "inferred: an ASCII word that epmd answers KILL_REQ/STOP_REQ with".into(),
+            )
+        }
+        Some(0) if b.get(1) == Some(&0) => {
+            return (
+                Direction::Reply,
+                "inferred: a 4-byte port number (NAMES_RESP/DUMP_RESP); a request's length prefix is never 0".into(),
+            )
+        }
+        _ => {}
+    }
+    match prefix {
+        Some(len) if len >= 1 && usize::from(len) + 2 <= b.len() => (
+            Direction::Request,
+            format!("inferred: the first 2 bytes read as a plausible length prefix ({len}), but the code is not a known request"),
+        ),
+        _ => (
+            Direction::Reply,
+            "inferred: neither a known request nor a known reply; shown as raw bytes".into(),
+        ),
+    }
+}
+
+/// Splits a byte stream into frames and decodes each.
+pub fn decode_stream(bytes: &[u8], direction: DirectionChoice) -> Report {
+    let mut frames = Vec::new();
+    let mut pos = 0;
+    let mut last_request: Option<u8> = None;
+    while pos < bytes.len() {
+        let rest = bytes.get(pos..).unwrap_or(&[]);
+        let (dir, inferred, reason) = match direction {
+            DirectionChoice::Request => (Direction::Request, false, "given: request".to_string()),
+            DirectionChoice::Reply => (Direction::Reply, false, "given: reply".to_string()),
+            DirectionChoice::Auto => {
+                let (d, why) = infer_direction(rest);
+                (d, true, why)
+            }
+        };
+        let d = match dir {
+            Direction::Request => decode_request(rest, pos),
+            Direction::Reply => decode_reply(
+                rest,
+                pos,
+                ReplyContext {
+                    eof: true,
+                    answers: last_request.take(),
+                },
+            ),
+        };
+        if dir == Direction::Request {
+            last_request = rest.get(2).copied();
+        }
+        let consumed = d.consumed.max(1).min(rest.len());
+        let frame_bytes = rest.get(..consumed).unwrap_or(&[]).to_vec();
+        frames.push(make_frame(d, pos, frame_bytes, inferred, reason));
+        pos += consumed;
+    }
+    Report {
+        format: Format::Hex.as_str(),
+        format_detected: true,
+        frames,
+        notes: Vec::new(),
+        input_error: None,
+    }
+}
+
+fn make_frame(d: Decoded, offset: usize, bytes: Vec<u8>, inferred: bool, reason: String) -> Frame {
+    Frame {
+        type_name: d.type_name,
+        direction: d.direction,
+        direction_inferred: inferred,
+        direction_reason: reason,
+        offset,
+        fields: d.message.as_ref().map(|m| m.fields()).unwrap_or_default(),
+        bytes,
+        spans: d.spans,
+        status: d.status,
+        notes: d.notes,
+        line: None,
+        epmd_says: Vec::new(),
+    }
+}
+
+/// epmd's log name of a request → the spec's name.
+fn spec_name(epmd_name: &str) -> &str {
+    match epmd_name {
+        "PORT2_REQ" => "PORT_PLEASE2_REQ",
+        other => other,
+    }
+}
+
+fn decode_log(text: &str, opts: &DecodeOptions, detected: bool) -> Report {
+    let parsed = epmd_log::parse(text);
+    let mut frames = Vec::new();
+    let mut pos = 0usize;
+    for lf in parsed.frames {
+        let (dir, inferred, reason) = match (opts.direction, lf.direction) {
+            (DirectionChoice::Request, _) => {
+                (Direction::Request, false, "given: request".to_string())
+            }
+            (DirectionChoice::Reply, _) => (Direction::Reply, false, "given: reply".to_string()),
+            (DirectionChoice::Auto, Some(d)) => (d, false, lf.reason.clone()),
+            (DirectionChoice::Auto, None) => {
+                let (d, why) = infer_direction(&lf.bytes);
+                (d, true, format!("{why} (no `** got`/`** sent` line says)"))
+            }
+        };
+        let d = match dir {
+            Direction::Request => decode_request(&lf.bytes, pos),
+            Direction::Reply => decode_reply(
+                &lf.bytes,
+                pos,
+                ReplyContext {
+                    eof: lf.missing == 0,
+                    answers: lf.answers,
+                },
+            ),
+        };
+        let mut notes = d.notes.clone();
+        if let Some(name) = &lf.epmd_type {
+            if spec_name(name) != d.type_name {
+                notes.push(Note {
+                    offset: pos,
+                    field: d.type_name.to_string(),
+                    message: format!(
+                        "epmd logged `** got {name}` but the bytes decode as {}",
+                        d.type_name
+                    ),
+                });
+            }
+        }
+        if lf.missing > 0 {
+            notes.push(Note {
+                offset: pos + lf.bytes.len(),
+                field: d.type_name.to_string(),
+                message: format!(
+                    "{} more bytes went over the wire than the log shows",
+                    lf.missing
+                ),
+            });
+        }
+        let len = lf.bytes.len();
+        // Two requests in one read: bytes past a complete frame are frames of their own.
+        let split = if d.status.is_complete() && d.consumed < len {
+            d.consumed
+        } else {
+            len
+        };
+        let mut f = make_frame(
+            d,
+            pos,
+            lf.bytes.get(..split).unwrap_or(&[]).to_vec(),
+            inferred,
+            reason,
+        );
+        f.notes = notes;
+        f.line = Some(lf.line);
+        f.epmd_says = lf.epmd_says;
+        frames.push(f);
+        if let Some(extra) = lf.bytes.get(split..).filter(|e| !e.is_empty()) {
+            for mut g in decode_stream(extra, opts.direction).frames {
+                shift(&mut g, pos + split);
+                g.line = Some(lf.line);
+                g.direction_reason =
+                    format!("{} (more bytes in the same dump)", g.direction_reason);
+                frames.push(g);
+            }
+        }
+        pos += len;
+    }
+    let mut notes: Vec<String> = parsed
+        .notes
+        .iter()
+        .map(|n| format!("line {}: {}", n.line, n.message))
+        .collect();
+    if parsed.table_lines > 0 {
+        notes.push(format!(
+            "{} node-table lines (`*****     active name ...`) carry no frame bytes: not decoded",
+            parsed.table_lines
+        ));
+    }
+    Report {
+        format: Format::EpmdLog.as_str(),
+        format_detected: detected,
+        frames,
+        notes,
+        input_error: None,
+    }
+}
+
+fn shift(f: &mut Frame, by: usize) {
+    fn shift_spans(spans: &mut [Span], by: usize) {
+        for s in spans {
+            s.offset += by;
+            shift_spans(&mut s.children, by);
+        }
+    }
+    f.offset += by;
+    shift_spans(&mut f.spans, by);
+    for n in &mut f.notes {
+        n.offset += by;
+    }
+    match &mut f.status {
+        Status::Invalid(e) => e.offset += by,
+        Status::Complete | Status::Incomplete(_) => {}
+    }
+}
+
+impl Serialize for Report {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("format", self.format)?;
+        m.serialize_entry("format_detected", &self.format_detected)?;
+        m.serialize_entry("frames", &self.frames)?;
+        m.serialize_entry("notes", &self.notes)?;
+        m.serialize_entry("input_error", &self.input_error)?;
+        m.end()
+    }
+}
+
+struct Fields<'a>(&'a [(String, Value)]);
+
+impl Serialize for Fields<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+impl Serialize for Frame {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("type", self.type_name)?;
+        m.serialize_entry("direction", &self.direction)?;
+        m.serialize_entry("direction_inferred", &self.direction_inferred)?;
+        m.serialize_entry("direction_reason", &self.direction_reason)?;
+        m.serialize_entry("offset", &self.offset)?;
+        m.serialize_entry("length", &self.bytes.len())?;
+        m.serialize_entry("hex", &crate::hex::encode(&self.bytes))?;
+        m.serialize_entry("fields", &Fields(&self.fields))?;
+        let spans: Vec<SpanJson<'_>> = self
+            .spans
+            .iter()
+            .map(|span| SpanJson {
+                span,
+                stream: &self.bytes,
+                stream_offset: self.offset,
+            })
+            .collect();
+        m.serialize_entry("spans", &spans)?;
+        match &self.status {
+            Status::Invalid(e) => m.serialize_entry("error", e)?,
+            _ => m.serialize_entry("error", &None::<()>)?,
+        }
+        match &self.status {
+            Status::Incomplete(i) => m.serialize_entry("incomplete", i)?,
+            _ => m.serialize_entry("incomplete", &None::<()>)?,
+        }
+        m.serialize_entry("notes", &self.notes)?;
+        m.serialize_entry("line", &self.line)?;
+        m.serialize_entry("epmd_says", &self.epmd_says)?;
+        m.end()
+    }
+}
