@@ -1,1 +1,218 @@
-fn main() {}
+//! `erldist`: decode and encode EPMD frames in a terminal.
+
+mod render;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use erldist_codec::epmd::{self, Fields};
+use erldist_codec::{DecodeOptions, DirectionChoice, FormatChoice};
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "erldist",
+    version,
+    about = "Decode and encode Erlang distribution / EPMD frames, every byte explained",
+    after_help = "Examples:\n  \
+        erldist decode capture.txt\n  \
+        echo '00 01 6e' | erldist decode -\n  \
+        erldist decode --json epmd.log\n  \
+        erldist encode epmd ALIVE2_REQ --port 9506 --node-type 77 --name node\n  \
+        erldist encode epmd --list"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Decode hex, an `epmd -d -d -d` log or raw bytes into annotated frames.
+    Decode {
+        /// Print the JSON report (docs/json-contract.md) instead of the layout.
+        #[arg(long)]
+        json: bool,
+        /// Input format.
+        #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
+        format: FormatArg,
+        /// Direction of the bytes (auto: inferred per frame, and said so).
+        #[arg(long, value_enum, default_value_t = DirectionArg::Auto)]
+        direction: DirectionArg,
+        /// The input file, or - for standard input.
+        file: String,
+    },
+    /// Build a frame from its fields and print its bytes as hex.
+    Encode {
+        #[command(subcommand)]
+        protocol: EncodeProtocol,
+    },
+}
+
+#[derive(Subcommand)]
+enum EncodeProtocol {
+    /// An EPMD request or reply: `erldist encode epmd TYPE --FIELD VALUE ...`.
+    ///
+    /// Derived fields (length_prefix, name_len, extra_len) are computed unless
+    /// given; giving one builds a deliberately inconsistent frame.
+    Epmd {
+        /// List the message types and their fields.
+        #[arg(long)]
+        list: bool,
+        /// Write the raw bytes instead of hex (for piping into a socket).
+        #[arg(long)]
+        raw: bool,
+        /// The message type (ALIVE2_REQ, PORT_PLEASE2_REQ, NAMES_REQ, ...).
+        #[arg(value_name = "TYPE", required_unless_present = "list")]
+        message: Option<String>,
+        /// Field values: --port 9506 --node-type 77 --name node ...
+        #[arg(
+            value_name = "--FIELD VALUE",
+            trailing_var_arg = true,
+            allow_hyphen_values = true
+        )]
+        fields: Vec<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Auto,
+    Hex,
+    EpmdLog,
+    Raw,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DirectionArg {
+    Auto,
+    Request,
+    Reply,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("erldist: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, String> {
+    match cli.command {
+        Command::Decode {
+            json,
+            format,
+            direction,
+            file,
+        } => decode(json, format, direction, &file),
+        Command::Encode {
+            protocol:
+                EncodeProtocol::Epmd {
+                    list,
+                    raw,
+                    message,
+                    fields,
+                },
+        } => {
+            if list {
+                print!("{}", render::schema_list());
+                return Ok(ExitCode::SUCCESS);
+            }
+            let message = message.unwrap_or_default();
+            let fields = parse_field_args(&fields)?;
+            let bytes = epmd::encode_fields(&message, &fields).map_err(|e| e.to_string())?;
+            let mut out = std::io::stdout().lock();
+            if raw {
+                out.write_all(&bytes).map_err(|e| e.to_string())?;
+            } else {
+                writeln!(out, "{}", erldist_codec::hex::spaced(&bytes))
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `--node-type 77 --name=node` → {node_type: 77, name: node}.
+fn parse_field_args(args: &[String]) -> Result<Fields, String> {
+    let mut fields = Fields::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let Some(flag) = a.strip_prefix("--") else {
+            return Err(format!("expected --FIELD VALUE, found {a:?}"));
+        };
+        let (name, value) = match flag.split_once('=') {
+            Some((n, v)) => (n.to_string(), v.to_string()),
+            None => {
+                let v = it.next().ok_or_else(|| format!("--{flag} needs a value"))?;
+                (flag.to_string(), v.clone())
+            }
+        };
+        fields.insert(name.replace('-', "_"), value);
+    }
+    Ok(fields)
+}
+
+fn decode(
+    json: bool,
+    format: FormatArg,
+    direction: DirectionArg,
+    file: &str,
+) -> Result<ExitCode, String> {
+    let mut input = Vec::new();
+    if file == "-" {
+        std::io::stdin()
+            .read_to_end(&mut input)
+            .map_err(|e| format!("reading standard input: {e}"))?;
+    } else {
+        input = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
+    }
+    let opts = DecodeOptions {
+        format: match format {
+            FormatArg::Auto => FormatChoice::Auto,
+            FormatArg::Hex => FormatChoice::Hex,
+            FormatArg::EpmdLog => FormatChoice::EpmdLog,
+            FormatArg::Raw => FormatChoice::Raw,
+        },
+        direction: match direction {
+            DirectionArg::Auto => DirectionChoice::Auto,
+            DirectionArg::Request => DirectionChoice::Request,
+            DirectionArg::Reply => DirectionChoice::Reply,
+        },
+    };
+    let report = match (opts.format, std::str::from_utf8(&input)) {
+        (FormatChoice::Raw, _) | (FormatChoice::Auto, Err(_)) => {
+            erldist_codec::decode_bytes(&input, &opts)
+        }
+        (_, Ok(text)) => erldist_codec::decode_text(text, &opts),
+        (_, Err(e)) => {
+            return Err(format!(
+                "{file}: not text (invalid UTF-8 at byte {}); use --format raw for binary input",
+                e.valid_up_to()
+            ))
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    if json {
+        let s = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+        writeln!(out, "{s}").map_err(|e| e.to_string())?;
+    } else {
+        out.write_all(render::report(&report).as_bytes())
+            .map_err(|e| e.to_string())?;
+    }
+    if report.input_error.is_some() {
+        return Ok(ExitCode::from(2));
+    }
+    let invalid = report
+        .frames
+        .iter()
+        .any(|f| matches!(f.status, epmd::Status::Invalid(_)));
+    Ok(if invalid {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -135,8 +135,12 @@ impl<'a> Reader<'a> {
     }
 
     /// Records a leaf span for the bytes `[start, pos)` (absolute start).
+    /// Zero-length fields (an empty name) get no span: leaves tile the bytes.
     pub fn push(&mut self, field: &str, start: usize, value: Value, meaning: String) {
         let len = self.offset().saturating_sub(start);
+        if len == 0 {
+            return;
+        }
         self.spans
             .push(Span::leaf(field.to_string(), start, len, value, meaning));
     }

@@ -1,0 +1,150 @@
+//! The annotated text layout: a renderer of the codec's span tree.
+
+use erldist_codec::epmd::{self, Status};
+use erldist_codec::{hex, Report, Span};
+use std::fmt::Write;
+
+const HEX_BYTES: usize = 8;
+
+fn hex_cell(bytes: &[u8]) -> String {
+    if bytes.len() <= HEX_BYTES {
+        hex::spaced(bytes)
+    } else {
+        format!(
+            "{} … ({} bytes)",
+            hex::spaced(bytes.get(..HEX_BYTES).unwrap_or(&[])),
+            bytes.len()
+        )
+    }
+}
+
+fn rows(out: &mut String, spans: &[Span], frame_bytes: &[u8], frame_offset: usize, depth: usize) {
+    for s in spans {
+        let start = s.offset.saturating_sub(frame_offset);
+        let bytes = frame_bytes
+            .get(start..start.saturating_add(s.length))
+            .unwrap_or(&[]);
+        let field = format!("{}{}", "  ".repeat(depth), s.field);
+        let value = s.value.display();
+        let _ = writeln!(
+            out,
+            "  {:06x}  {:<36} {:<18} {:<16} {}",
+            s.offset,
+            if s.children.is_empty() {
+                hex_cell(bytes)
+            } else {
+                String::new()
+            },
+            field,
+            truncate(&value, 16),
+            s.meaning
+        );
+        rows(out, &s.children, frame_bytes, frame_offset, depth + 1);
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// The whole report as text.
+pub fn report(r: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "format: {} ({})",
+        r.format,
+        if r.format_detected {
+            "detected"
+        } else {
+            "given"
+        }
+    );
+    if let Some(e) = &r.input_error {
+        let _ = writeln!(out, "input error: {e}");
+    }
+    for n in &r.notes {
+        let _ = writeln!(out, "note: {n}");
+    }
+    for (i, f) in r.frames.iter().enumerate() {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "#{} {}  {}{}  offset {}, {} bytes{}",
+            i + 1,
+            f.type_name,
+            f.direction.as_str(),
+            if f.direction_inferred {
+                " (inferred)"
+            } else {
+                ""
+            },
+            f.offset,
+            f.bytes.len(),
+            f.line
+                .map(|l| format!(", log line {l}"))
+                .unwrap_or_default()
+        );
+        if !f.direction_reason.is_empty() {
+            let _ = writeln!(out, "  direction: {}", f.direction_reason);
+        }
+        let _ = writeln!(
+            out,
+            "  {:<6}  {:<36} {:<18} {:<16} meaning",
+            "offset", "hex", "field", "value"
+        );
+        rows(&mut out, &f.spans, &f.bytes, f.offset, 0);
+        match &f.status {
+            Status::Complete => {}
+            Status::Incomplete(i) => {
+                let _ = writeln!(out, "  {}", i.message);
+            }
+            Status::Invalid(e) => {
+                let _ = writeln!(
+                    out,
+                    "  error at byte {} ({}): {}",
+                    e.offset, e.field, e.message
+                );
+            }
+        }
+        for n in &f.notes {
+            let _ = writeln!(
+                out,
+                "  note at byte {} ({}): {}",
+                n.offset, n.field, n.message
+            );
+        }
+        for s in &f.epmd_says {
+            let _ = writeln!(out, "  epmd log: {s}");
+        }
+    }
+    out
+}
+
+/// `erldist encode epmd --list`.
+pub fn schema_list() -> String {
+    let mut out = String::new();
+    for (name, dir) in epmd::message_types() {
+        let _ = writeln!(out, "{name} ({})", dir.as_str());
+        for f in epmd::field_schema(name).unwrap_or(&[]) {
+            let flag = format!("--{}", f.name.replace('_', "-"));
+            let default = if f.derived {
+                "derived unless given".to_string()
+            } else {
+                match f.default {
+                    Some(d) if d.is_empty() => "default empty".to_string(),
+                    Some(d) => format!("default {d}"),
+                    None => "required".to_string(),
+                }
+            };
+            let _ = writeln!(out, "  {flag:<20} {:<36} {}", default, f.doc);
+        }
+    }
+    out
+}
