@@ -162,6 +162,10 @@ struct State {
     in_says: Vec<String>,
     /// `got more than expected on ALIVE socket` just seen.
     alive_extra: Option<(usize, String)>,
+    /// Index in the output of this connection's request frame.
+    request: Option<usize>,
+    /// `registering 'name:creation', port P` seen: (line, name, port).
+    registering: Option<(usize, String, u16)>,
 }
 
 /// Parses `epmd -d -d -d` output into frames.
@@ -224,6 +228,43 @@ pub fn parse(text: &str) -> ParsedLog {
             st.got = Some((lineno, name));
         } else if let Some(what) = msg.strip_prefix("** sent ") {
             st.out_says.push(format!("line {lineno}: sent {what}"));
+            if let Some(name) = what
+                .strip_prefix("PORT2_RESP (ok) for \"")
+                .or_else(|| what.strip_prefix("PORT2_RESP (error) for \""))
+                .and_then(|n| n.strip_suffix('"'))
+            {
+                let mut body = vec![PORT_PLEASE2_REQ];
+                body.extend_from_slice(name.as_bytes());
+                reconstruct(&mut out, &st, body, lineno);
+            }
+        } else if let Some(rest) = msg.strip_prefix("registering '") {
+            // registering 'name:creation', port P
+            if let Some((name_cr, port)) = rest.rsplit_once("', port ") {
+                if let (Some((name, _)), Ok(port)) = (name_cr.rsplit_once(':'), port.trim().parse()) {
+                    st.registering = Some((lineno, name.to_string(), port));
+                }
+            }
+        } else if let Some(rest) = msg.strip_prefix("type ") {
+            // type T proto P highvsn H lowvsn L
+            let nums: Vec<u16> = rest
+                .split(' ')
+                .filter_map(|w| w.parse().ok())
+                .collect();
+            if let (Some((_, name, port)), [t, p, hi, lo]) = (st.registering.take(), nums.as_slice()) {
+                let mut body = vec![ALIVE2_REQ];
+                body.extend_from_slice(&port.to_be_bytes());
+                body.push(u8::try_from(*t).unwrap_or(0));
+                body.push(u8::try_from(*p).unwrap_or(0));
+                body.extend_from_slice(&hi.to_be_bytes());
+                body.extend_from_slice(&lo.to_be_bytes());
+                if let Ok(n) = u16::try_from(name.len()) {
+                    body.extend_from_slice(&n.to_be_bytes());
+                    body.extend_from_slice(name.as_bytes());
+                    // Elen and Extra are not logged: only an empty Extra can be rebuilt.
+                    body.extend_from_slice(&[0, 0]);
+                    reconstruct(&mut out, &st, body, lineno);
+                }
+            }
         } else if msg == "Local peer connected" || msg == "Non-local peer connected" {
             flush_all(&mut out, &mut st);
             st = State::default();
@@ -386,8 +427,36 @@ fn flush_in(out: &mut ParsedLog, st: &mut State, got: Option<(usize, String)>) {
         }
         if last {
             f.epmd_says.extend(says.iter().cloned());
+            if got.is_some() {
+                st.request = Some(out.frames.len());
+            }
         }
         out.frames.push(f);
+    }
+}
+
+/// A split-read request whose missing bytes a later log line determines:
+/// replace it when the shown bytes are a prefix of the rebuilt frame.
+fn reconstruct(out: &mut ParsedLog, st: &State, body: Vec<u8>, line: usize) {
+    let Some(f) = st.request.and_then(|i| out.frames.get_mut(i)) else {
+        return;
+    };
+    if f.missing == 0 {
+        return;
+    }
+    let Ok(len) = u16::try_from(body.len()) else {
+        return;
+    };
+    let mut full = len.to_be_bytes().to_vec();
+    full.extend_from_slice(&body);
+    if full.len() == f.bytes.len() + f.missing && full.starts_with(&f.bytes) {
+        f.epmd_says.push(format!(
+            "bytes {}..{} rebuilt from what epmd logged on line {line}",
+            f.bytes.len(),
+            full.len()
+        ));
+        f.bytes = full;
+        f.missing = 0;
     }
 }
 
@@ -396,6 +465,11 @@ fn flush_out(out: &mut ParsedLog, st: &mut State) {
     let dumps = std::mem::take(&mut st.pending_out);
     let says = std::mem::take(&mut st.out_says);
     let Some(first) = dumps.first() else {
+        // No reply written: what epmd said instead belongs to the request.
+        if let Some(f) = st.request.and_then(|i| out.frames.get_mut(i)) {
+            f.epmd_says.extend(says);
+            f.epmd_says.push("epmd sent no reply".into());
+        }
         return;
     };
     let line = first.line;
@@ -468,6 +542,25 @@ epmd: Tue Nov 24 13:40:47 2026: ** sent ALIVE2_RESP for \"foo\"\r\n";
         assert_eq!(p.frames[1].bytes, vec![0x76, 0, 0x6b, 0x05, 0x93, 0xe0]);
         assert_eq!(p.frames[1].answers, Some(ALIVE2_REQ));
         assert_eq!(p.table_lines, 1);
+    }
+
+    #[test]
+    fn split_read_is_rebuilt_from_the_sent_line() {
+        let log = "epmd: Tue Nov 24 13:40:47 2026: opening connection on file descriptor 5\n\
+epmd: Tue Nov 24 13:40:47 2026: got 4 bytes\n\
+***** 00000000  00 04 7a 66                                       |..zf|\n\
+epmd: Tue Nov 24 13:40:47 2026: got 2 bytes\n\
+***** 00000000  00 04                                             |..|\n\
+epmd: Tue Nov 24 13:40:47 2026: ** got PORT2_REQ\n\
+epmd: Tue Nov 24 13:40:47 2026: got 2 bytes\n\
+***** 00000000  77 01                                             |w.|\n\
+epmd: Tue Nov 24 13:40:47 2026: ** sent PORT2_RESP (error) for \"foo\"\n\
+epmd: Tue Nov 24 13:40:47 2026: closing connection on file descriptor 5\n";
+        let p = parse(log);
+        assert_eq!(p.frames.len(), 2);
+        assert_eq!(p.frames[0].bytes, b"\x00\x04zfoo".to_vec());
+        assert_eq!(p.frames[0].missing, 0);
+        assert_eq!(p.frames[1].bytes, vec![0x77, 1]);
     }
 
     #[test]
