@@ -713,7 +713,6 @@ pub(super) fn read_reply(
         ));
     };
     let kind = classify_reply(r.rest(), ctx);
-    let all = r.rest().to_vec();
     *type_name = kind;
     r.frame = kind;
     let res: RResult<EpmdMessage> = (|| match kind {
@@ -837,6 +836,7 @@ pub(super) fn read_reply(
         }
         _ => {
             let n = r.remaining();
+            let all = r.rest().to_vec();
             r.bytes(n, "bytes", |_| {
                 format!(
                     "{}: not an epmd reply (first byte {} {}); shown as raw bytes",
@@ -847,7 +847,7 @@ pub(super) fn read_reply(
             })?;
             Ok(EpmdMessage::Unknown(Unknown {
                 prefix: None,
-                body: all.clone(),
+                body: all,
             }))
         }
     })();
