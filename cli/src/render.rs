@@ -138,7 +138,7 @@ pub fn schema_list() -> String {
                 "derived unless given".to_string()
             } else {
                 match f.default {
-                    Some(d) if d.is_empty() => "default empty".to_string(),
+                    Some("") => "default empty".to_string(),
                     Some(d) => format!("default {d}"),
                     None => "required".to_string(),
                 }

@@ -2,11 +2,13 @@
 
 /// `[0x78, 0x25]` → `"7825"`.
 pub fn encode(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    fn digit(n: u8) -> char {
+        char::from(if n < 10 { b'0' + n } else { b'a' + n - 10 })
+    }
     let mut s = String::with_capacity(bytes.len() * 2);
     for &b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+        s.push(digit(b >> 4));
+        s.push(digit(b & 0x0f));
     }
     s
 }

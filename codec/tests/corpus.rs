@@ -3,6 +3,13 @@
 //! the TCP payloads tcpdump saw on the epmd port, and the reference decode
 //! made by the corpus scripts.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use erldist_codec::epmd::{decode_reply, decode_request, Direction, ReplyContext, Status};
 use erldist_codec::span::check_tiling;
 use erldist_codec::{decode_text, hex, DecodeOptions, Frame};

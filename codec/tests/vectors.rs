@@ -2,6 +2,13 @@
 //! captures (tests/vectors/corpus/*.epmd_payloads.txt), plus the SPEC.md
 //! examples that the captures do not contain (tests/vectors/README.md).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use erldist_codec::epmd::{
     decode_reply, decode_request, encode_fields, Decoded, Direction, EpmdMessage, Fields,
     Port2Resp, ReplyContext, Status, DUMP_REQ, KILL_REQ, NAMES_REQ, STOP_REQ,
@@ -382,7 +389,8 @@ fn encode_builds_every_type_and_overrides_derived_fields() {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
     };
-    let cases: &[(&str, &[(&str, &str)], &str)] = &[
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case<'_>] = &[
         (
             "ALIVE2_REQ",
             &[

@@ -240,17 +240,17 @@ pub fn parse(text: &str) -> ParsedLog {
         } else if let Some(rest) = msg.strip_prefix("registering '") {
             // registering 'name:creation', port P
             if let Some((name_cr, port)) = rest.rsplit_once("', port ") {
-                if let (Some((name, _)), Ok(port)) = (name_cr.rsplit_once(':'), port.trim().parse()) {
+                if let (Some((name, _)), Ok(port)) = (name_cr.rsplit_once(':'), port.trim().parse())
+                {
                     st.registering = Some((lineno, name.to_string(), port));
                 }
             }
         } else if let Some(rest) = msg.strip_prefix("type ") {
             // type T proto P highvsn H lowvsn L
-            let nums: Vec<u16> = rest
-                .split(' ')
-                .filter_map(|w| w.parse().ok())
-                .collect();
-            if let (Some((_, name, port)), [t, p, hi, lo]) = (st.registering.take(), nums.as_slice()) {
+            let nums: Vec<u16> = rest.split(' ').filter_map(|w| w.parse().ok()).collect();
+            if let (Some((_, name, port)), [t, p, hi, lo]) =
+                (st.registering.take(), nums.as_slice())
+            {
                 let mut body = vec![ALIVE2_REQ];
                 body.extend_from_slice(&port.to_be_bytes());
                 body.push(u8::try_from(*t).unwrap_or(0));

@@ -1,0 +1,229 @@
+//! The `erldist` binary, run as a user runs it.
+
+use serde_json::Value;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn erldist(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_erldist"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run erldist");
+    {
+        let mut i = child.stdin.take().expect("stdin");
+        if let Some(data) = stdin {
+            i.write_all(data).expect("write stdin");
+        }
+    }
+    child.wait_with_output().expect("wait")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn corpus(name: &str) -> String {
+    format!(
+        "{}/../codec/tests/vectors/corpus/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn encode_alive2_req_prints_the_exact_bytes() {
+    let o = erldist(
+        &[
+            "encode",
+            "epmd",
+            "ALIVE2_REQ",
+            "--port",
+            "9506",
+            "--node-type",
+            "77",
+            "--highest-version",
+            "6",
+            "--lowest-version",
+            "5",
+            "--name",
+            "node",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        stdout(&o).trim(),
+        "00 11 78 25 22 4d 00 00 06 00 05 00 04 6e 6f 64 65 00 00"
+    );
+    // --field=value works too, and derived fields can be overridden.
+    let o = erldist(
+        &[
+            "encode",
+            "epmd",
+            "ALIVE2_REQ",
+            "--port=9506",
+            "--name=node",
+            "--name-len=1",
+        ],
+        None,
+    );
+    assert_eq!(
+        stdout(&o).trim(),
+        "00 11 78 25 22 4d 00 00 06 00 05 00 01 6e 6f 64 65 00 00"
+    );
+    // --raw writes the bytes themselves.
+    let o = erldist(&["encode", "epmd", "NAMES_REQ", "--raw"], None);
+    assert_eq!(o.stdout, vec![0, 1, 0x6e]);
+}
+
+#[test]
+fn encode_errors_name_the_field() {
+    let o = erldist(&["encode", "epmd", "ALIVE2_REQ", "--name", "node"], None);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("port") && e.contains("required"), "{e}");
+    let o = erldist(
+        &[
+            "encode",
+            "epmd",
+            "ALIVE2_REQ",
+            "--port",
+            "1",
+            "--name",
+            "n",
+            "--nlen",
+            "1",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("name_len"));
+    let o = erldist(&["encode", "epmd", "--list"], None);
+    assert!(o.status.success());
+    let list = stdout(&o);
+    for t in ["ALIVE2_REQ", "PORT2_RESP", "STOP_RESP", "--highest-version"] {
+        assert!(list.contains(t), "{t} missing from --list");
+    }
+}
+
+#[test]
+fn decode_text_layout_explains_every_byte() {
+    let o = erldist(
+        &["decode", "-"],
+        Some(b"00 11 78 25 22 4d 00 00 06 00 05 00 04 6e 6f 64 65 00 00\n"),
+    );
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert!(out.contains("format: hex (detected)"), "{out}");
+    assert!(out.contains("#1 ALIVE2_REQ  request (inferred)"), "{out}");
+    for want in [
+        "length prefix 0x0011 = 17 bytes follow",
+        "node type 77 = 'M': normal node",
+        "25 22",
+        "9506",
+        "\"node\"",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in\n{out}");
+    }
+}
+
+#[test]
+fn decode_json_follows_the_contract() {
+    let o = erldist(
+        &["decode", "--json", "--direction", "request", "-"],
+        Some(b"0x00,0x01,0x6e"),
+    );
+    assert!(o.status.success());
+    let j: Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(j["format"], "hex");
+    let f = &j["frames"][0];
+    assert_eq!(f["type"], "NAMES_REQ");
+    assert_eq!(f["direction"], "request");
+    assert_eq!(f["direction_inferred"], false);
+    assert_eq!(
+        (f["offset"].as_u64(), f["length"].as_u64()),
+        (Some(0), Some(3))
+    );
+    assert_eq!(f["hex"], "00016e");
+    assert!(f["error"].is_null() && f["incomplete"].is_null());
+    assert_eq!(f["spans"][0]["field"], "length_prefix");
+    assert_eq!(f["spans"][0]["hex"], "0001");
+    assert_eq!(f["spans"][1]["value"], 110);
+}
+
+#[test]
+fn decode_json_on_every_corpus_log() {
+    let dir = format!(
+        "{}/../codec/tests/vectors/corpus",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut logs: Vec<_> = std::fs::read_dir(dir)
+        .expect("corpus dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.to_string_lossy().ends_with(".epmd_debug.log"))
+        .collect();
+    logs.sort();
+    assert_eq!(logs.len(), 7);
+    for p in logs {
+        let o = erldist(&["decode", "--json", p.to_str().expect("path")], None);
+        assert!(o.status.success(), "{p:?}");
+        let j: Value = serde_json::from_str(&stdout(&o)).expect("json");
+        assert_eq!(j["format"], "epmd-log");
+        let frames = j["frames"].as_array().expect("frames");
+        let text = std::fs::read_to_string(&p).expect("log");
+        let gots = text.lines().filter(|l| l.contains("** got ")).count();
+        let requests = frames
+            .iter()
+            .filter(|f| f["direction"] == "request")
+            .count();
+        assert_eq!(requests, gots, "{p:?}: one request per `** got` line");
+        for f in frames {
+            assert!(
+                f["error"].is_null() && f["incomplete"].is_null(),
+                "{p:?}: {f}"
+            );
+            assert_eq!(f["direction_inferred"], false);
+            assert!(f["fields"].is_object());
+        }
+    }
+    // The ALIVE2_REQ of node b in the strict capture, field by field.
+    let o = erldist(
+        &["decode", "--json", &corpus("epmd_strict.epmd_debug.log")],
+        None,
+    );
+    let j: Value = serde_json::from_str(&stdout(&o)).expect("json");
+    let alive = j["frames"]
+        .as_array()
+        .expect("frames")
+        .iter()
+        .find(|f| f["type"] == "ALIVE2_REQ")
+        .expect("an ALIVE2_REQ")
+        .clone();
+    assert_eq!(
+        alive["fields"],
+        serde_json::json!({"port": 45002, "node_type": 77, "protocol": 0,
+            "highest_version": 6, "lowest_version": 5, "name": "b", "extra": ""})
+    );
+}
+
+#[test]
+fn bad_input_points_at_line_and_column() {
+    let o = erldist(&["decode", "--json", "-"], Some(b"00 01\n6e zz\n"));
+    assert_eq!(o.status.code(), Some(2));
+    let j: Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(j["input_error"]["line"], 2);
+    assert_eq!(j["input_error"]["column"], 4);
+    // An invalid frame: exit 1, error with offset and field.
+    let o = erldist(
+        &["decode", "--json", "--direction", "request", "-"],
+        Some(b"00 00 6e"),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let j: Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(j["frames"][0]["error"]["field"], "REQUEST.length_prefix");
+    // A missing file.
+    let o = erldist(&["decode", "/nonexistent/x"], None);
+    assert_eq!(o.status.code(), Some(2));
+}
