@@ -92,6 +92,12 @@ impl<'a> Reader<'a> {
         self.base.saturating_add(self.pos)
     }
 
+    /// The two bytes just read, when both are ASCII digits or letters.
+    pub fn consumed_prefix_text(&self) -> Option<String> {
+        let b = self.data.get(self.pos.checked_sub(2)?..self.pos)?;
+        b.iter().all(u8::is_ascii_alphanumeric).then(|| lossy(b))
+    }
+
     pub fn remaining(&self) -> usize {
         self.data.len().saturating_sub(self.pos)
     }

@@ -168,6 +168,12 @@ pub fn infer_direction(b: &[u8]) -> (Direction, String) {
             Direction::Request,
             format!("inferred: the first 2 bytes read as a plausible length prefix ({len}), but the code is not a known request"),
         ),
+        // Printable text sent to epmd (numbers written as ASCII): show it as
+        // the request epmd would take it for.
+        Some(len) if b.iter().all(|c| (0x20..0x7f).contains(c)) => (
+            Direction::Request,
+            format!("inferred: printable text, read as epmd reads a request (length prefix {len})"),
+        ),
         _ => (
             Direction::Reply,
             "inferred: neither a known request nor a known reply; shown as raw bytes".into(),

@@ -445,6 +445,16 @@ pub(super) fn read_request(
         })
         .map_err(|s| (s, total))?;
     let frame_len = usize::from(len) + 2;
+    let text = r.consumed_prefix_text();
+    if let Some(t) = text {
+        notes.push(Note {
+            offset: r.offset().saturating_sub(2),
+            field: "REQUEST.length_prefix".into(),
+            message: format!(
+                "the length prefix is the text {t:?} (ASCII 0x{len:04x} = {len}): numbers written as text? Every field is a binary big-endian integer: a 19-byte ALIVE2_REQ starts 00 11 78"
+            ),
+        });
+    }
     if len == 0 {
         return Err((
             r.invalid(
