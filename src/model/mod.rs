@@ -1,0 +1,11 @@
+//! Pure view models: everything the components show, computed from the
+//! codec's [`Report`](erldist_codec::Report) outside of `html!`, and tested on
+//! the host.
+
+pub mod choice;
+pub mod examples;
+pub mod view;
+
+pub use choice::{direction_from_value, direction_value, format_from_value, format_value};
+pub use examples::EXAMPLES;
+pub use view::{report_view, FrameView, InputErrorView, ReportView, Row, StatusView};

@@ -1,0 +1,666 @@
+//! Report → what the page shows: frame headers, statuses and the rows of the
+//! annotated byte-layout table.
+
+use erldist_codec::epmd::Status;
+use erldist_codec::input::InputError;
+use erldist_codec::{Frame, Report, Span};
+use std::rc::Rc;
+
+/// Everything the result area shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportView {
+    /// `hex`, `epmd-log` or `raw`.
+    pub format: &'static str,
+    /// `detected` or `chosen`.
+    pub format_how: &'static str,
+    /// `2 frames, 29 bytes`.
+    pub summary: String,
+    /// The input could not be read.
+    pub input_error: Option<InputErrorView>,
+    /// Input-level remarks.
+    pub notes: Vec<String>,
+    /// The frames, in order.
+    pub frames: Vec<Rc<FrameView>>,
+}
+
+/// Where the input text is wrong, with the offending line and a caret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputErrorView {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column (characters).
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+    /// The offending line (a window of it when long; tabs as spaces).
+    pub excerpt: String,
+    /// Spaces then `^` under the offending character of `excerpt`.
+    pub caret: String,
+}
+
+/// One frame: header, status, remarks and byte table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameView {
+    /// 1-based position in the report.
+    pub index: usize,
+    /// `ALIVE2_REQ`, …, `UNKNOWN`.
+    pub type_name: &'static str,
+    /// `request` or `reply`.
+    pub direction: &'static str,
+    /// `inferred` (guessed from the bytes) or `known` (chosen, or the log says).
+    pub direction_how: &'static str,
+    /// Why this direction.
+    pub direction_reason: String,
+    /// Offset of the frame in the byte stream.
+    pub offset: usize,
+    /// Bytes in the frame.
+    pub length: usize,
+    /// Line of the input the frame came from (logs).
+    pub line: Option<usize>,
+    /// Complete, incomplete or error.
+    pub status: StatusView,
+    /// Remarks, each with its byte offset.
+    pub notes: Vec<String>,
+    /// What epmd's log says about the frame.
+    pub epmd_says: Vec<String>,
+    /// The byte-layout table.
+    pub rows: Vec<Row>,
+}
+
+/// How a frame's decode ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusView {
+    /// Whole and valid.
+    Complete,
+    /// A valid prefix.
+    Incomplete {
+        /// How many more bytes are needed at least (`None`: until the peer closes).
+        needed: Option<usize>,
+        /// The codec's `incomplete: N more bytes needed (field)`.
+        message: String,
+    },
+    /// Wrong at a byte.
+    Error {
+        /// Absolute offset of the offending byte.
+        offset: usize,
+        /// Field path (`ALIVE2_REQ.name_len`).
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl StatusView {
+    /// The short status of the frame header's badge.
+    pub fn label(&self) -> String {
+        match self {
+            StatusView::Complete => "complete".to_string(),
+            StatusView::Incomplete {
+                needed: Some(n), ..
+            } => format!("incomplete: {n} more byte{} needed", plural(*n)),
+            StatusView::Incomplete { needed: None, .. } => {
+                "incomplete: more bytes may follow".to_string()
+            }
+            StatusView::Error { offset, .. } => format!("error at byte {offset}"),
+        }
+    }
+
+    /// The whole status, with the field and the reason.
+    pub fn detail(&self) -> String {
+        match self {
+            StatusView::Complete => "complete".to_string(),
+            StatusView::Incomplete { message, .. } => message.clone(),
+            StatusView::Error {
+                offset,
+                field,
+                message,
+            } => format!("error at byte {offset} ({field}): {message}"),
+        }
+    }
+
+    /// CSS class of the status badge.
+    pub fn class(&self) -> &'static str {
+        match self {
+            StatusView::Complete => "status-complete",
+            StatusView::Incomplete { .. } => "status-incomplete",
+            StatusView::Error { .. } => "status-error",
+        }
+    }
+}
+
+/// What a table row stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowKind {
+    /// A field: bytes with a value.
+    Leaf,
+    /// A heading over its children (a NAMES_RESP line, ...).
+    Group,
+    /// Bytes of the frame no span covers (after an error, a partial field).
+    Undecoded,
+    /// Bytes not there yet (incomplete) or past the end (error).
+    Missing,
+}
+
+impl RowKind {
+    /// CSS class of the row.
+    pub fn class(self) -> &'static str {
+        match self {
+            RowKind::Leaf => "row-leaf",
+            RowKind::Group => "row-group",
+            RowKind::Undecoded => "row-undecoded",
+            RowKind::Missing => "row-missing",
+        }
+    }
+}
+
+/// The hex bytes of a row, with the erroneous byte (if in this row) apart.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HexText {
+    /// Bytes before the marked one.
+    pub before: String,
+    /// The marked byte.
+    pub marked: Option<String>,
+    /// Bytes after the marked one.
+    pub after: String,
+}
+
+impl HexText {
+    /// `bytes` as spaced hex, marking `bytes[mark]`.
+    pub fn new(bytes: &[u8], mark: Option<usize>) -> HexText {
+        let hex = |b: &[u8]| erldist_codec::hex::spaced(b);
+        match mark {
+            Some(i) if i < bytes.len() => HexText {
+                before: hex(bytes.get(..i).unwrap_or(&[])),
+                marked: bytes.get(i).map(|b| format!("{b:02x}")),
+                after: hex(bytes.get(i + 1..).unwrap_or(&[])),
+            },
+            _ => HexText {
+                before: hex(bytes),
+                marked: None,
+                after: String::new(),
+            },
+        }
+    }
+
+    /// All of it, as plain text.
+    pub fn plain(&self) -> String {
+        [
+            self.before.as_str(),
+            self.marked.as_deref().unwrap_or(""),
+            self.after.as_str(),
+        ]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ")
+    }
+}
+
+/// One row of the byte-layout table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// Leaf, group heading, undecoded or missing bytes.
+    pub kind: RowKind,
+    /// Nesting depth (children of a group are one deeper).
+    pub depth: usize,
+    /// Absolute offset of the first byte.
+    pub offset: usize,
+    /// Number of bytes (`+15` for missing bytes, `?` when unknown).
+    pub size: String,
+    /// The bytes (empty for groups and missing bytes).
+    pub hex: HexText,
+    /// Field name.
+    pub field: String,
+    /// The value, rendered.
+    pub value: String,
+    /// What the bytes mean.
+    pub meaning: String,
+    /// The frame's error points into this row.
+    pub is_error: bool,
+    /// A note is about a byte of this row.
+    pub has_note: bool,
+}
+
+/// Builds the view of a report; `input` is the text it was decoded from.
+pub fn report_view(report: &Report, input: &str) -> ReportView {
+    let total: usize = report.frames.iter().map(|f| f.bytes.len()).sum();
+    let n = report.frames.len();
+    ReportView {
+        format: report.format,
+        format_how: if report.format_detected {
+            "detected"
+        } else {
+            "chosen"
+        },
+        summary: format!("{n} frame{}, {total} byte{}", plural(n), plural(total)),
+        input_error: report
+            .input_error
+            .as_ref()
+            .map(|e| input_error_view(e, input)),
+        notes: report.notes.clone(),
+        frames: report
+            .frames
+            .iter()
+            .enumerate()
+            .map(|(i, f)| Rc::new(frame_view(i + 1, f)))
+            .collect(),
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// Characters of the offending line shown around the column.
+const EXCERPT_BEFORE: usize = 40;
+const EXCERPT_WIDTH: usize = 80;
+
+/// The error, with the offending line and a caret under the column.
+pub fn input_error_view(e: &InputError, input: &str) -> InputErrorView {
+    let line: Vec<char> = input
+        .lines()
+        .nth(e.line.saturating_sub(1))
+        .unwrap_or("")
+        .chars()
+        .map(|c| if c == '\t' { ' ' } else { c })
+        .collect();
+    let col = e.column.saturating_sub(1);
+    let start = col.saturating_sub(EXCERPT_BEFORE);
+    let end = line.len().min(start + EXCERPT_WIDTH);
+    let mut excerpt: String = line.get(start..end).unwrap_or(&[]).iter().collect();
+    let mut pad = col - start;
+    if start > 0 {
+        excerpt.insert(0, '…');
+        pad += 1;
+    }
+    if end < line.len() {
+        excerpt.push('…');
+    }
+    InputErrorView {
+        line: e.line,
+        column: e.column,
+        message: e.message.clone(),
+        excerpt,
+        caret: format!("{}^", " ".repeat(pad)),
+    }
+}
+
+/// Builds the view of one frame (`index` is 1-based).
+pub fn frame_view(index: usize, f: &Frame) -> FrameView {
+    let status = match &f.status {
+        Status::Complete => StatusView::Complete,
+        Status::Incomplete(i) => StatusView::Incomplete {
+            needed: i.needed,
+            message: i.message.clone(),
+        },
+        Status::Invalid(e) => StatusView::Error {
+            offset: e.offset,
+            field: e.field.clone(),
+            message: e.message.clone(),
+        },
+    };
+    FrameView {
+        index,
+        type_name: f.type_name,
+        direction: f.direction.as_str(),
+        direction_how: if f.direction_inferred {
+            "inferred"
+        } else {
+            "known"
+        },
+        direction_reason: f.direction_reason.clone(),
+        offset: f.offset,
+        length: f.bytes.len(),
+        line: f.line,
+        status,
+        notes: f
+            .notes
+            .iter()
+            .map(|n| format!("byte {} ({}): {}", n.offset, n.field, n.message))
+            .collect(),
+        epmd_says: f.epmd_says.clone(),
+        rows: frame_rows(f),
+    }
+}
+
+/// The rows of a frame's byte-layout table: the span tree in document order
+/// (a group's heading row, then its children one level deeper), then any
+/// bytes no span covers, then the bytes still missing.
+pub fn frame_rows(f: &Frame) -> Vec<Row> {
+    let error_at = match &f.status {
+        Status::Invalid(e) => Some(e.offset),
+        _ => None,
+    };
+    let ctx = Ctx {
+        frame: f,
+        error_at,
+        note_offsets: f.notes.iter().map(|n| n.offset).collect(),
+    };
+    let mut rows = Vec::new();
+    span_rows(&ctx, &f.spans, 0, &mut rows);
+
+    let frame_end = f.offset + f.bytes.len();
+    let covered = erldist_codec::span::leaves(&f.spans)
+        .iter()
+        .map(|s| s.end())
+        .max()
+        .unwrap_or(f.offset)
+        .clamp(f.offset, frame_end);
+    if covered < frame_end {
+        let meaning = match &f.status {
+            Status::Invalid(_) => "not decoded: the frame is already wrong before these bytes",
+            Status::Incomplete(_) => "not decoded yet: the start of a field that is not complete",
+            Status::Complete => "not covered by any field",
+        };
+        rows.push(Row {
+            field: "(not decoded)".to_string(),
+            meaning: meaning.to_string(),
+            ..ctx.row(RowKind::Undecoded, 0, covered, frame_end - covered)
+        });
+    }
+    match &f.status {
+        Status::Incomplete(i) => {
+            let (size, meaning) = match i.needed {
+                Some(n) => (
+                    format!("+{n}"),
+                    format!("{n} more byte{} needed: {}", plural(n), i.field),
+                ),
+                None => (
+                    "?".to_string(),
+                    format!(
+                        "more bytes may follow until the peer closes the connection: {}",
+                        i.field
+                    ),
+                ),
+            };
+            rows.push(Row {
+                size,
+                field: "(missing)".to_string(),
+                meaning,
+                ..ctx.row(RowKind::Missing, 0, frame_end, 0)
+            });
+        }
+        Status::Invalid(e) if e.offset >= frame_end => rows.push(Row {
+            is_error: true,
+            size: "—".to_string(),
+            field: e.field.clone(),
+            meaning: format!("past the end of the frame: {}", e.message),
+            ..ctx.row(RowKind::Missing, 0, e.offset, 0)
+        }),
+        _ => {}
+    }
+    rows
+}
+
+struct Ctx<'a> {
+    frame: &'a Frame,
+    error_at: Option<usize>,
+    note_offsets: Vec<usize>,
+}
+
+impl Ctx<'_> {
+    /// A row for the `size` bytes at absolute `offset`, without words yet.
+    fn row(&self, kind: RowKind, depth: usize, offset: usize, size: usize) -> Row {
+        let contains = |at: usize| at >= offset && at < offset + size;
+        let has_bytes = matches!(kind, RowKind::Leaf | RowKind::Undecoded);
+        let is_error = has_bytes && self.error_at.is_some_and(contains);
+        let hex = if has_bytes {
+            let start = offset.saturating_sub(self.frame.offset);
+            let bytes = self
+                .frame
+                .bytes
+                .get(start..(start + size).min(self.frame.bytes.len()))
+                .unwrap_or(&[]);
+            HexText::new(
+                bytes,
+                self.error_at.filter(|_| is_error).map(|e| e - offset),
+            )
+        } else {
+            HexText::default()
+        };
+        Row {
+            kind,
+            depth,
+            offset,
+            size: size.to_string(),
+            hex,
+            field: String::new(),
+            value: String::new(),
+            meaning: String::new(),
+            is_error,
+            has_note: has_bytes && self.note_offsets.iter().any(|&n| contains(n)),
+        }
+    }
+}
+
+fn span_rows(ctx: &Ctx<'_>, spans: &[Span], depth: usize, rows: &mut Vec<Row>) {
+    for s in spans {
+        let kind = if s.children.is_empty() {
+            RowKind::Leaf
+        } else {
+            RowKind::Group
+        };
+        rows.push(Row {
+            field: s.field.clone(),
+            value: s.value.display(),
+            meaning: s.meaning.clone(),
+            ..ctx.row(kind, depth, s.offset, s.length)
+        });
+        span_rows(ctx, &s.children, depth + 1, rows);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use erldist_codec::{decode_text, DecodeOptions, DirectionChoice};
+
+    fn view(text: &str) -> ReportView {
+        report_view(&decode_text(text, &DecodeOptions::default()), text)
+    }
+
+    fn row<'a>(f: &'a FrameView, field: &str) -> &'a Row {
+        f.rows
+            .iter()
+            .find(|r| r.field == field)
+            .unwrap_or_else(|| panic!("no row {field} in {:#?}", f.rows))
+    }
+
+    const ALIVE2: &str = "00 11 78 25 22 4d 00 00 06 00 05 00 04 6e 6f 64 65 00 00";
+
+    #[test]
+    fn alive2_req_rows_tile_the_frame() {
+        let v = view(ALIVE2);
+        assert_eq!(v.format, "hex");
+        assert_eq!(v.format_how, "detected");
+        assert_eq!(v.summary, "1 frame, 19 bytes");
+        let f = &v.frames[0];
+        assert_eq!(f.type_name, "ALIVE2_REQ");
+        assert_eq!(f.direction, "request");
+        assert_eq!(f.direction_how, "inferred");
+        assert_eq!(f.status, StatusView::Complete);
+        assert_eq!(f.status.label(), "complete");
+        let lp = row(f, "length_prefix");
+        assert_eq!(lp.hex.plain(), "00 11");
+        assert_eq!(lp.meaning, "length prefix 0x0011 = 17 bytes follow");
+        let port = row(f, "port");
+        assert_eq!((port.offset, port.size.as_str()), (3, "2"));
+        assert_eq!(port.value, "9506");
+        assert_eq!(port.hex.plain(), "25 22");
+        assert!(row(f, "node_type").meaning.contains("node type 77"));
+        assert_eq!(row(f, "name").value, "\"node\"");
+        // Leaves tile the frame: consecutive offsets, nothing undecoded.
+        let mut at = 0;
+        for r in &f.rows {
+            assert_eq!(r.kind, RowKind::Leaf);
+            assert_eq!(r.offset, at);
+            at += r.size.parse::<usize>().unwrap();
+            assert!(!r.is_error);
+        }
+        assert_eq!(at, 19);
+    }
+
+    #[test]
+    fn groups_head_their_indented_children() {
+        let v =
+            view("00 00 11 11 6e 61 6d 65 20 66 6f 6f 20 61 74 20 70 6f 72 74 20 35 35 35 35 0a");
+        let f = &v.frames[0];
+        assert_eq!(f.type_name, "NAMES_RESP");
+        let kinds: Vec<(RowKind, usize, &str)> = f
+            .rows
+            .iter()
+            .map(|r| (r.kind, r.depth, r.field.as_str()))
+            .collect();
+        assert_eq!(kinds[0], (RowKind::Leaf, 0, "epmd_port"));
+        assert_eq!(kinds[1], (RowKind::Group, 0, "nodes[0]"));
+        assert!(kinds[2..]
+            .iter()
+            .all(|(k, d, _)| *k == RowKind::Leaf && *d == 1));
+        assert_eq!(f.rows[1].hex, HexText::default());
+        assert_eq!(row(f, "port").value, "5555");
+    }
+
+    #[test]
+    fn incomplete_frame_says_how_many_bytes_are_missing() {
+        let v = view("00 11 78 25");
+        let f = &v.frames[0];
+        assert!(matches!(f.status, StatusView::Incomplete { .. }));
+        assert!(f
+            .status
+            .label()
+            .contains("incomplete: 15 more bytes needed"));
+        assert_eq!(f.status.class(), "status-incomplete");
+        let last = f.rows.last().unwrap();
+        assert_eq!(last.kind, RowKind::Missing);
+        assert_eq!(last.offset, 4);
+        assert_eq!(last.size, "+15");
+        assert_eq!(last.field, "(missing)");
+        assert_eq!(
+            last.meaning,
+            "15 more bytes needed: ALIVE2_REQ.body (length prefix says 17)"
+        );
+        // The byte of the unfinished port field is shown, not dropped.
+        let und = f
+            .rows
+            .iter()
+            .find(|r| r.kind == RowKind::Undecoded)
+            .unwrap();
+        assert_eq!((und.offset, und.hex.plain().as_str()), (3, "25"));
+    }
+
+    #[test]
+    fn error_marks_the_row_and_the_byte() {
+        let v = view("00 11 78 25 22 4d 00 00 06 00 05 00 09 6e 6f 64 65 00 00");
+        let f = &v.frames[0];
+        let StatusView::Error { offset, field, .. } = &f.status else {
+            panic!("{:?}", f.status)
+        };
+        assert_eq!((*offset, field.as_str()), (11, "ALIVE2_REQ.name_len"));
+        assert_eq!(f.status.label(), "error at byte 11");
+        assert!(f
+            .status
+            .detail()
+            .starts_with("error at byte 11 (ALIVE2_REQ.name_len): "));
+        let errors: Vec<&Row> = f.rows.iter().filter(|r| r.is_error).collect();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "name_len");
+        assert_eq!(
+            errors[0].hex,
+            HexText {
+                before: String::new(),
+                marked: Some("00".into()),
+                after: "09".into()
+            }
+        );
+        // The rest of the frame is shown as undecoded bytes.
+        let und = f.rows.last().unwrap();
+        assert_eq!(und.kind, RowKind::Undecoded);
+        assert_eq!((und.offset, und.size.as_str()), (13, "6"));
+        assert!(!und.is_error);
+    }
+
+    #[test]
+    fn input_error_points_at_the_column() {
+        let v = view("00 zz");
+        let e = v.input_error.unwrap();
+        assert_eq!((e.line, e.column), (1, 4));
+        assert_eq!(e.excerpt, "00 zz");
+        assert_eq!(e.caret, "   ^");
+        assert!(v.frames.is_empty());
+        assert_eq!(v.summary, "0 frames, 0 bytes");
+    }
+
+    #[test]
+    fn input_error_excerpt_is_a_window_of_a_long_line() {
+        let text = format!("00\n{} zz", "00 ".repeat(100));
+        let v = view(&text);
+        let e = v.input_error.unwrap();
+        assert_eq!((e.line, e.column), (2, 302));
+        assert!(e.excerpt.starts_with('…'));
+        let caret_at = e.caret.chars().count() - 1;
+        assert_eq!(e.excerpt.chars().nth(caret_at), Some('z'));
+    }
+
+    #[test]
+    fn epmd_log_frames_keep_direction_and_line() {
+        let text = crate::model::examples::NAMES_LOG;
+        let v = view(text);
+        assert_eq!((v.format, v.format_how), ("epmd-log", "detected"));
+        let f: Vec<(&str, &str, &str)> = v
+            .frames
+            .iter()
+            .map(|f| (f.type_name, f.direction, f.direction_how))
+            .collect();
+        assert_eq!(
+            f,
+            [
+                ("NAMES_REQ", "request", "known"),
+                ("NAMES_RESP", "reply", "known")
+            ]
+        );
+        assert_eq!(v.frames[0].line, Some(3));
+        assert_eq!(v.frames[1].offset, 3);
+        assert_eq!(row(&v.frames[1], "epmd_port").offset, 3);
+    }
+
+    #[test]
+    fn notes_carry_their_byte_and_mark_rows() {
+        let text = "31 32 30 39 35 30 36 37 37 30 35 35 34 6e 6f 64 65 30";
+        let r = decode_text(
+            text,
+            &DecodeOptions {
+                direction: DirectionChoice::Request,
+                ..DecodeOptions::default()
+            },
+        );
+        let v = report_view(&r, text);
+        let f = &v.frames[0];
+        assert_eq!(f.direction_how, "known");
+        assert!(f
+            .notes
+            .iter()
+            .any(|n| n.starts_with("byte 0 (REQUEST.length_prefix): length 12594")));
+        assert!(row(f, "length_prefix").has_note);
+        assert!(!row(f, "tag").has_note);
+    }
+
+    #[test]
+    fn empty_input_is_no_frames_and_no_error() {
+        let v = view("");
+        assert!(v.frames.is_empty());
+        assert_eq!(v.input_error, None);
+    }
+
+    #[test]
+    fn hex_text_marks_one_byte() {
+        let h = HexText::new(&[1, 2, 3], Some(1));
+        assert_eq!((h.before.as_str(), h.after.as_str()), ("01", "03"));
+        assert_eq!(h.plain(), "01 02 03");
+        assert_eq!(HexText::new(&[1, 2], Some(9)).plain(), "01 02");
+    }
+}
