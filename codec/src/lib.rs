@@ -34,6 +34,6 @@ pub mod span;
 
 pub use reader::{DecodeError, Incomplete};
 pub use report::{
-    decode_bytes, decode_text, DecodeOptions, DirectionChoice, FormatChoice, Frame, Report,
+    decode_bytes, decode_text, DecodeOptions, DirectionChoice, FormatChoice, Frame, Report, Source,
 };
 pub use span::{Span, Value};

@@ -36,6 +36,13 @@ pub struct Incomplete {
 }
 
 impl Incomplete {
+    /// Incomplete at `field`, with why that many bytes are needed.
+    pub(crate) fn with_reason(needed: Option<usize>, field: String, reason: String) -> Incomplete {
+        let mut i = Incomplete::new(needed, field);
+        i.message = format!("{}: {reason}", i.message);
+        i
+    }
+
     pub(crate) fn new(needed: Option<usize>, field: String) -> Incomplete {
         let message = match needed {
             Some(1) => format!("incomplete: 1 more byte needed ({field})"),

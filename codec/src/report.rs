@@ -45,6 +45,18 @@ pub struct DecodeOptions {
     pub direction: DirectionChoice,
 }
 
+/// Where a frame's direction came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// The user said it (`--direction`).
+    Given,
+    /// The epmd log's `** got` / `** sent` lines say it.
+    Log,
+    /// Guessed from the bytes.
+    Inferred,
+}
+
 /// One decoded frame: the JSON contract's frame object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
@@ -54,6 +66,8 @@ pub struct Frame {
     pub direction: Direction,
     /// True when the direction was inferred from the bytes.
     pub direction_inferred: bool,
+    /// Where the direction came from.
+    pub direction_source: Source,
     /// Why this direction.
     pub direction_reason: String,
     /// Offset of the frame in the decoded byte stream.
@@ -188,12 +202,16 @@ pub fn decode_stream(bytes: &[u8], direction: DirectionChoice) -> Report {
     let mut last_request: Option<u8> = None;
     while pos < bytes.len() {
         let rest = bytes.get(pos..).unwrap_or(&[]);
-        let (dir, inferred, reason) = match direction {
-            DirectionChoice::Request => (Direction::Request, false, "given: request".to_string()),
-            DirectionChoice::Reply => (Direction::Reply, false, "given: reply".to_string()),
+        let (dir, source, reason) = match direction {
+            DirectionChoice::Request => (
+                Direction::Request,
+                Source::Given,
+                "given: request".to_string(),
+            ),
+            DirectionChoice::Reply => (Direction::Reply, Source::Given, "given: reply".to_string()),
             DirectionChoice::Auto => {
                 let (d, why) = infer_direction(rest);
-                (d, true, why)
+                (d, Source::Inferred, why)
             }
         };
         let d = match dir {
@@ -212,7 +230,7 @@ pub fn decode_stream(bytes: &[u8], direction: DirectionChoice) -> Report {
         }
         let consumed = d.consumed.max(1).min(rest.len());
         let frame_bytes = rest.get(..consumed).unwrap_or(&[]).to_vec();
-        frames.push(make_frame(d, pos, frame_bytes, inferred, reason));
+        frames.push(make_frame(d, pos, frame_bytes, source, reason));
         pos += consumed;
     }
     Report {
@@ -224,16 +242,38 @@ pub fn decode_stream(bytes: &[u8], direction: DirectionChoice) -> Report {
     }
 }
 
-fn make_frame(d: Decoded, offset: usize, bytes: Vec<u8>, inferred: bool, reason: String) -> Frame {
+fn make_frame(d: Decoded, offset: usize, bytes: Vec<u8>, source: Source, reason: String) -> Frame {
+    let mut spans = d.spans;
+    // An invalid frame: the bytes after the last decoded field are shown as
+    // not decoded, so the leaves still cover the whole frame.
+    if let Status::Invalid(e) = &d.status {
+        let end = offset + bytes.len();
+        let from = crate::span::leaves(&spans)
+            .last()
+            .map_or(offset, |l| l.end());
+        if from < end {
+            spans.push(Span::leaf(
+                "undecoded",
+                from,
+                end - from,
+                Value::Bytes(bytes.get(from - offset..).unwrap_or(&[]).to_vec()),
+                format!(
+                    "not decoded: the frame is invalid at byte {} ({})",
+                    e.offset, e.field
+                ),
+            ));
+        }
+    }
     Frame {
         type_name: d.type_name,
         direction: d.direction,
-        direction_inferred: inferred,
+        direction_inferred: source == Source::Inferred,
+        direction_source: source,
         direction_reason: reason,
         offset,
         fields: d.message.as_ref().map(|m| m.fields()).unwrap_or_default(),
         bytes,
-        spans: d.spans,
+        spans,
         status: d.status,
         notes: d.notes,
         line: None,
@@ -254,15 +294,23 @@ fn decode_log(text: &str, opts: &DecodeOptions, detected: bool) -> Report {
     let mut frames = Vec::new();
     let mut pos = 0usize;
     for lf in parsed.frames {
-        let (dir, inferred, reason) = match (opts.direction, lf.direction) {
-            (DirectionChoice::Request, _) => {
-                (Direction::Request, false, "given: request".to_string())
+        let (dir, source, reason) = match (opts.direction, lf.direction) {
+            (DirectionChoice::Request, _) => (
+                Direction::Request,
+                Source::Given,
+                "given: request".to_string(),
+            ),
+            (DirectionChoice::Reply, _) => {
+                (Direction::Reply, Source::Given, "given: reply".to_string())
             }
-            (DirectionChoice::Reply, _) => (Direction::Reply, false, "given: reply".to_string()),
-            (DirectionChoice::Auto, Some(d)) => (d, false, lf.reason.clone()),
+            (DirectionChoice::Auto, Some(d)) => (d, Source::Log, lf.reason.clone()),
             (DirectionChoice::Auto, None) => {
                 let (d, why) = infer_direction(&lf.bytes);
-                (d, true, format!("{why} (no `** got`/`** sent` line says)"))
+                (
+                    d,
+                    Source::Inferred,
+                    format!("{why} (no `** got`/`** sent` line says)"),
+                )
             }
         };
         let d = match dir {
@@ -310,7 +358,7 @@ fn decode_log(text: &str, opts: &DecodeOptions, detected: bool) -> Report {
             d,
             pos,
             lf.bytes.get(..split).unwrap_or(&[]).to_vec(),
-            inferred,
+            source,
             reason,
         );
         f.notes = notes;
@@ -396,6 +444,7 @@ impl Serialize for Frame {
         m.serialize_entry("type", self.type_name)?;
         m.serialize_entry("direction", &self.direction)?;
         m.serialize_entry("direction_inferred", &self.direction_inferred)?;
+        m.serialize_entry("direction_source", &self.direction_source)?;
         m.serialize_entry("direction_reason", &self.direction_reason)?;
         m.serialize_entry("offset", &self.offset)?;
         m.serialize_entry("length", &self.bytes.len())?;

@@ -3,7 +3,7 @@
 
 use erldist_codec::epmd::Status;
 use erldist_codec::input::InputError;
-use erldist_codec::{Frame, Report, Span};
+use erldist_codec::{Frame, Report, Source, Span};
 use std::rc::Rc;
 
 /// Everything the result area shows.
@@ -308,10 +308,10 @@ pub fn frame_view(index: usize, f: &Frame) -> FrameView {
         index,
         type_name: f.type_name,
         direction: f.direction.as_str(),
-        direction_how: if f.direction_inferred {
-            "inferred"
-        } else {
-            "known"
+        direction_how: match f.direction_source {
+            Source::Given => "given",
+            Source::Log => "from the log",
+            Source::Inferred => "inferred",
         },
         direction_reason: f.direction_reason.clone(),
         offset: f.offset,
@@ -368,7 +368,10 @@ pub fn frame_rows(f: &Frame) -> Vec<Row> {
             let (size, meaning) = match i.needed {
                 Some(n) => (
                     format!("+{n}"),
-                    format!("{n} more byte{} needed: {}", plural(n), i.field),
+                    i.message
+                        .strip_prefix("incomplete: ")
+                        .unwrap_or(&i.message)
+                        .to_string(),
                 ),
                 None => (
                     "?".to_string(),
@@ -440,13 +443,21 @@ impl Ctx<'_> {
 
 fn span_rows(ctx: &Ctx<'_>, spans: &[Span], depth: usize, rows: &mut Vec<Row>) {
     for s in spans {
-        let kind = if s.children.is_empty() {
+        // The codec marks the bytes after an error as one `undecoded` leaf.
+        let undecoded = s.children.is_empty() && s.field == "undecoded";
+        let kind = if undecoded {
+            RowKind::Undecoded
+        } else if s.children.is_empty() {
             RowKind::Leaf
         } else {
             RowKind::Group
         };
         rows.push(Row {
-            field: s.field.clone(),
+            field: if undecoded {
+                "(not decoded)".to_string()
+            } else {
+                s.field.clone()
+            },
             value: s.value.display(),
             meaning: s.meaning.clone(),
             ..ctx.row(kind, depth, s.offset, s.length)
@@ -542,7 +553,7 @@ mod tests {
         assert_eq!(last.field, "(missing)");
         assert_eq!(
             last.meaning,
-            "15 more bytes needed: ALIVE2_REQ.body (length prefix says 17)"
+            "15 more bytes needed (ALIVE2_REQ.port): the length prefix says 17"
         );
         // The byte of the unfinished port field is shown, not dropped.
         let und = f
@@ -619,8 +630,8 @@ mod tests {
         assert_eq!(
             f,
             [
-                ("NAMES_REQ", "request", "known"),
-                ("NAMES_RESP", "reply", "known")
+                ("NAMES_REQ", "request", "from the log"),
+                ("NAMES_RESP", "reply", "from the log")
             ]
         );
         assert_eq!(v.frames[0].line, Some(3));
@@ -640,11 +651,11 @@ mod tests {
         );
         let v = report_view(&r, text);
         let f = &v.frames[0];
-        assert_eq!(f.direction_how, "known");
+        assert_eq!(f.direction_how, "given");
         assert!(f
             .notes
             .iter()
-            .any(|n| n.starts_with("byte 0 (REQUEST.length_prefix): length 12594")));
+            .any(|n| n.starts_with("byte 0 (UNKNOWN.length_prefix): length 12594")));
         assert!(row(f, "length_prefix").has_note);
         assert!(!row(f, "tag").has_note);
     }

@@ -479,6 +479,11 @@ pub(super) fn read_request(
         let name = request_name(t).unwrap_or("UNKNOWN");
         *type_name = name;
         r.frame = name;
+        for n in notes.iter_mut() {
+            if let Some(f) = n.field.strip_prefix("REQUEST.") {
+                n.field = format!("{name}.{f}");
+            }
+        }
     }
     // Read the body inside the declared length; bytes beyond it are the next frame.
     let body_avail = r.remaining().min(usize::from(len));
@@ -495,10 +500,19 @@ pub(super) fn read_request(
         // The body was short: whatever stopped us, the frame simply is not whole yet,
         // unless the bytes we have are already wrong.
         Err(Stop::Invalid(e)) => Err((Stop::Invalid(e), frame_len)),
-        _ => Err((
-            Stop::Incomplete(Incomplete::new(
+        Err(Stop::Incomplete(i)) => Err((
+            Stop::Incomplete(Incomplete::with_reason(
                 Some(needed),
-                format!("{} (length prefix says {len})", r.path("body")),
+                i.field,
+                format!("the length prefix says {len}"),
+            )),
+            frame_len,
+        )),
+        Ok(_) => Err((
+            Stop::Incomplete(Incomplete::with_reason(
+                Some(needed),
+                r.path("body"),
+                format!("the length prefix says {len}"),
             )),
             frame_len,
         )),
