@@ -14,9 +14,9 @@
 //! * e. the epmd log read back through the codec's log reader: every frame
 //!   decodes, and every byte this test sent and received is in it, in order.
 //!
-//! Two more tests each start an epmd of their own to show codec problems
-//! found against the real epmd (`codec_bug_*` fails until the codec is fixed;
-//! `codec_limitation_*` is ignored, see its comment).
+//! Two more tests each start an epmd of their own and register a name with a
+//! `\n` in it (epmd only refuses NUL): its DUMP_RESP and NAMES_RESP must still
+//! decode whole (regressions for a bug this suite found).
 //!
 //! Every process is started here and killed (and reaped) by a drop guard, on
 //! success and on panic. Without `epmd`/`erl` the test FAILS: run
@@ -902,15 +902,12 @@ fn reply_with_newline_name(e: &EpmdOnly, name: &str, req_type: &str) -> (TcpStre
     (sock, bytes)
 }
 
-/// CODEC BUG (found by this suite; reported, not fixed here — codec/src is
-/// not ours). epmd accepts the node name "new\nline" and its DUMP_RESP is
-/// unambiguous, since every record ends in `\n` + NUL:
+/// epmd accepts the node name "new\nline"; its DUMP_RESP is unambiguous,
+/// since every record ends in `\n` + NUL:
 /// `00 00 PP PP` + `active name     <new\nline> at port 9506, fd = F\n\0`.
-/// The codec ends a DUMP_RESP record at the first `\n`
-/// (codec/src/epmd/text.rs `next_line`, called by `read_dump_lines`) and
-/// reports `Invalid: no "> at port " after the name` for real epmd output.
+/// (The codec once ended a record at the first `\n`.)
 #[test]
-fn codec_bug_dump_resp_with_newline_in_a_name() {
+fn dump_resp_with_newline_in_a_name() {
     let e = start_epmd_only("dump-newline");
     let (sock, dump) = reply_with_newline_name(&e, "new\nline", "DUMP_REQ");
     let needle = b"active name     <new\nline> at port 9506, fd = ";
@@ -929,7 +926,7 @@ fn codec_bug_dump_resp_with_newline_in_a_name() {
     );
     assert!(
         d.status.is_complete(),
-        "CODEC BUG: the real DUMP_RESP {} decodes as {:?}",
+        "the real DUMP_RESP {} decodes as {:?}",
         hex(&dump),
         d.status
     );
@@ -946,13 +943,11 @@ fn codec_bug_dump_resp_with_newline_in_a_name() {
     drop(sock);
 }
 
-/// The same name in NAMES_RESP: `name new\nline at port 9506\n`. Unlike
-/// DUMP_RESP this format is ambiguous in general (lines end in `\n` only, and
-/// OTP's own erl_epmd parser splits such a line wrongly too), so this is a
-/// limitation rather than a clear bug: ignored; run with `--ignored`.
+/// The same name in NAMES_RESP: `name new\nline at port 9506\n`. Lines end
+/// in `\n` only (OTP's own erl_epmd parser splits this one wrongly); the
+/// codec takes the first line end at which a whole line parses.
 #[test]
-#[ignore = "codec limitation, reported: NAMES_RESP with a \\n inside a node name decodes as Invalid"]
-fn codec_limitation_names_resp_with_newline_in_a_name() {
+fn names_resp_with_newline_in_a_name() {
     let e = start_epmd_only("names-newline");
     let (sock, names) = reply_with_newline_name(&e, "new\nline", "NAMES_REQ");
     assert!(names.ends_with(b"name new\nline at port 9506\n"));

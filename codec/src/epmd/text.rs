@@ -149,37 +149,29 @@ impl<'l> LineCut<'l> {
     }
 }
 
-/// Finds the end of the next line (`\n`, plus the NUL for DUMP lines).
-fn next_line<'a>(r: &Reader<'a>, eof: bool, nul: bool, field: &str) -> RResult<Option<&'a [u8]>> {
+/// The end of the next DUMP_RESP record: `\n` followed by a NUL. A name may
+/// contain `\n` (epmd only refuses NUL), so only the NUL delimits.
+fn next_dump_record<'a>(r: &Reader<'a>, eof: bool, field: &str) -> RResult<Option<&'a [u8]>> {
     let rest = r.rest();
     if rest.is_empty() {
         return Ok(None);
     }
-    match rest.iter().position(|&b| b == b'\n') {
-        Some(i) => {
-            let end = if nul { i + 2 } else { i + 1 };
-            if end > rest.len() {
-                if eof {
-                    return Err(r.invalid(
-                        r.offset() + i + 1,
-                        field,
-                        "a DUMP_RESP line ends with \\n and then a NUL byte; the NUL is missing",
-                    ));
-                }
-                return Err(Stop::Incomplete(Incomplete::new(Some(1), r.path(field))));
-            }
-            Ok(rest.get(..end))
-        }
-        None if eof => Err(r.invalid(
-            r.offset(),
-            field,
-            format!(
-                "{} without a final \\n: every line ends with \\n",
-                crate::reader::bytes_word(rest.len())
-            ),
-        )),
-        None => Err(Stop::Incomplete(Incomplete::new(None, r.path(field)))),
+    if let Some(i) = rest.windows(2).position(|w| w == b"\n\0") {
+        return Ok(rest.get(..i + 2));
     }
+    if !eof {
+        let needed = rest.ends_with(b"\n").then_some(1);
+        return Err(Stop::Incomplete(Incomplete::new(needed, r.path(field))));
+    }
+    let message = if rest.ends_with(b"\n") {
+        "a DUMP_RESP line ends with \\n and then a NUL byte; the NUL is missing".to_string()
+    } else {
+        format!(
+            "{} without the final \\n and NUL that end every DUMP_RESP line",
+            crate::reader::bytes_word(rest.len())
+        )
+    };
+    Err(r.invalid(r.offset() + rest.len(), field, message))
 }
 
 fn group(
@@ -200,38 +192,88 @@ fn group(
     }
 }
 
+/// The longest NAMES_RESP line epmd writes: `name ` + a name of at most
+/// 1020 bytes + ` at port ` + a port + `\n`.
+const MAX_NAMES_LINE: usize = 1100;
+
+/// Cuts one NAMES_RESP line into its pieces.
+fn cut_names_line<'l>(
+    r: &Reader<'_>,
+    line: &'l [u8],
+    field: &str,
+) -> RResult<(&'l [u8], u64, Vec<Span>)> {
+    let mut c = LineCut {
+        line,
+        pos: 0,
+        base: r.offset(),
+        group: field.to_string(),
+        frame: r.frame,
+        spans: Vec::new(),
+    };
+    c.literal("name_keyword", b"name ", "\"name \" starts each line")?;
+    let name = c.name_until(b" at port ")?;
+    c.literal("at_port", b" at port ", "\" at port \"")?;
+    let port = c.decimal("port", |p| format!("port {p}, in decimal text"))?;
+    c.literal("newline", b"\n", "\\n ends the line (LF only, no NUL)")?;
+    if c.pos != line.len() {
+        return Err(c.err(c.pos, "unexpected bytes before the end of the line".into()));
+    }
+    Ok((name, port, c.spans))
+}
+
 /// Reads NAMES_RESP lines until the end of the bytes.
 pub(super) fn read_names_lines(r: &mut Reader<'_>, eof: bool) -> RResult<Vec<NamesLine>> {
     let mut out = Vec::new();
     loop {
         let field = format!("nodes[{}]", out.len());
-        let Some(line) = next_line(r, eof, false, &field)? else {
+        let rest = r.rest();
+        if rest.is_empty() {
             break;
+        }
+        // A name may itself contain `\n`: take the first line end at which
+        // the text parses as a whole `name X at port N\n` line.
+        let mut first_err = None;
+        let mut parsed = None;
+        for end in rest
+            .iter()
+            .take(MAX_NAMES_LINE)
+            .enumerate()
+            .filter(|(_, &b)| b == b'\n')
+            .map(|(i, _)| i + 1)
+        {
+            let line = rest.get(..end).unwrap_or(&[]);
+            match cut_names_line(r, line, &field) {
+                Ok(p) => {
+                    parsed = Some((line, p));
+                    break;
+                }
+                Err(e) => {
+                    first_err.get_or_insert(e);
+                }
+            }
+        }
+        let Some((line, (name, port, spans))) = parsed else {
+            if !eof && rest.len() < MAX_NAMES_LINE {
+                return Err(Stop::Incomplete(Incomplete::new(None, r.path(&field))));
+            }
+            return Err(first_err.unwrap_or_else(|| {
+                r.invalid(
+                    r.offset() + rest.len(),
+                    &field,
+                    format!(
+                        "{} without a final \\n: every line ends with \\n",
+                        crate::reader::bytes_word(rest.len())
+                    ),
+                )
+            }));
         };
         let start = r.offset();
-        let mut c = LineCut {
-            line,
-            pos: 0,
-            base: start,
-            group: field.clone(),
-            frame: r.frame,
-            spans: Vec::new(),
-        };
-        c.literal("name_keyword", b"name ", "\"name \" starts each line")?;
-        let name = c.name_until(b" at port ")?;
-        c.literal("at_port", b" at port ", "\" at port \"")?;
-        let port = c.decimal("port", |p| format!("port {p}, in decimal text"))?;
-        c.literal("newline", b"\n", "\\n ends the line (LF only, no NUL)")?;
-        if c.pos != line.len() {
-            return Err(c.err(c.pos, "unexpected bytes before the end of the line".into()));
-        }
         let rec = Value::Record(vec![
             ("name".into(), Value::Text(lossy(name))),
             ("port".into(), Value::UInt(port)),
         ]);
         let meaning = format!("node \"{}\" listens on port {port}", lossy(name));
         let name = name.to_vec();
-        let spans = c.spans;
         r.take(line.len(), &field)?;
         r.spans
             .push(group(&field, start, line, rec, meaning, spans));
@@ -255,7 +297,7 @@ pub(super) fn read_dump_lines(r: &mut Reader<'_>, eof: bool) -> RResult<Vec<Dump
     let mut out = Vec::new();
     loop {
         let field = format!("nodes[{}]", out.len());
-        let Some(line) = next_line(r, eof, true, &field)? else {
+        let Some(line) = next_dump_record(r, eof, &field)? else {
             break;
         };
         let start = r.offset();
