@@ -20,6 +20,8 @@ step() { printf '\n==> %s\n' "$*"; }
 step "installing what is missing"
 scripts/ensure-system.sh
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+command -v cargo-fuzz >/dev/null 2>&1 || [ -x "$HOME/.cargo/bin/cargo-fuzz" ] || cargo install cargo-fuzz
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
