@@ -578,6 +578,68 @@ epmd: Tue Nov 24 13:40:47 2026: ** got PORT2_REQ\n";
         assert_eq!(p.frames[0].direction, Some(Direction::Request));
     }
 
+    /// A dump row exactly as epmd's print_buf_hex writes it.
+    fn row(offset: usize, bytes: &[u8]) -> String {
+        let mut s = format!("***** {offset:08x}");
+        for k in 0..16 {
+            if k % 8 == 0 {
+                s.push(' ');
+            }
+            match bytes.get(k) {
+                Some(b) => s.push_str(&format!(" {b:02x}")),
+                None => s.push_str("   "),
+            }
+        }
+        s.push_str("  |");
+        s.extend(bytes.iter().map(|&b| {
+            if (32..=126).contains(&b) {
+                b as char
+            } else {
+                '.'
+            }
+        }));
+        s.push_str("|\r\n");
+        s
+    }
+
+    #[test]
+    fn truncated_dump_keeps_1024_bytes_and_says_how_many_are_missing() {
+        // A DUMP_RESP of 1100 bytes: epmd prints 1024 and "......and more".
+        let mut reply = vec![0, 0, 0x11, 0x2f];
+        while reply.len() < 1100 {
+            reply.extend_from_slice(b"active name     <n> at port 1, fd = 5\n\0");
+        }
+        reply.truncate(1100);
+        let mut log = String::from(
+            "epmd: Tue Nov 24 13:40:33 2026: opening connection on file descriptor 5\r\n",
+        );
+        log.push_str("epmd: Tue Nov 24 13:40:33 2026: got 3 bytes\r\n");
+        log.push_str(&row(0, &[0, 1, 0x64]));
+        log.push_str("epmd: Tue Nov 24 13:40:33 2026: ** got DUMP_REQ\r\n");
+        log.push_str("epmd: Tue Nov 24 13:40:33 2026: got 1100 bytes\r\n");
+        for (i, chunk) in reply[..1024].chunks(16).enumerate() {
+            log.push_str(&row(i * 16, chunk));
+        }
+        log.push_str("***** ......and more\r\n");
+        log.push_str("epmd: Tue Nov 24 13:40:33 2026: closing connection on file descriptor 5\r\n");
+        let p = parse(&log);
+        assert_eq!(p.frames.len(), 2, "{p:?}");
+        assert_eq!(p.frames[1].bytes, reply[..1024].to_vec());
+        assert_eq!(p.frames[1].missing, 76);
+        assert_eq!(p.frames[1].answers, Some(DUMP_REQ));
+        let r = crate::decode_text(&log, &crate::DecodeOptions::default());
+        assert_eq!(r.frames[1].type_name, "DUMP_RESP");
+        assert!(r.frames[1].status.is_incomplete());
+        assert!(r.frames[1]
+            .notes
+            .iter()
+            .any(|n| n.message.contains("76 more bytes")));
+        assert!(r.frames[1]
+            .epmd_says
+            .iter()
+            .any(|s| s.contains("1024 of 1100")));
+    }
+
     #[test]
     fn row_parse() {
         assert_eq!(
