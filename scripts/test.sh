@@ -29,7 +29,7 @@ step "cargo clippy --workspace --all-targets -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 step "cargo test --workspace (includes the live epmd + erl suite)"
-cargo test --workspace 2>&1 | tee -a "$log"
+cargo test --workspace -- --show-output 2>&1 | tee -a "$log"
 
 step "playground in headless Chromium"
 scripts/test-browser.sh 2>&1 | tee -a "$log"
