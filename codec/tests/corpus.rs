@@ -26,40 +26,11 @@ const CAPTURES: &[&str] = &[
     "dist_wrong_cookie",
 ];
 
-fn read(name: &str) -> String {
-    let p = format!("{}/tests/vectors/corpus/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}"))
-}
+mod common;
+use common::read;
 
-/// Per epmd TCP stream: (client bytes, server bytes), in stream order.
 fn pcap_streams(name: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let text = read(&format!("{name}.epmd_payloads.txt"));
-    let mut streams: BTreeMap<usize, (Vec<u8>, Vec<u8>)> = BTreeMap::new();
-    let mut lines = text.lines();
-    while let Some(l) = lines.next() {
-        if !l.starts_with('#') || !l[1..].starts_with(|c: char| c.is_ascii_digit()) {
-            continue;
-        }
-        let id: usize = l
-            .split(" stream=")
-            .nth(1)
-            .and_then(|s| s.split(' ').next())
-            .and_then(|s| s.parse().ok())
-            .expect("stream id");
-        let bytes = erldist_codec::input::parse_hex(lines.next().expect("hex line"))
-            .expect("payload hex")
-            .bytes;
-        let e = streams.entry(id).or_default();
-        if l.contains("client->server") {
-            e.0.extend(bytes);
-        } else {
-            e.1.extend(bytes);
-        }
-    }
-    streams
-        .into_values()
-        .filter(|(c, _)| !c.is_empty())
-        .collect()
+    common::pcap_streams(&read(&format!("{name}.epmd_payloads.txt")))
 }
 
 /// Pairs each request frame with the reply frame after it.

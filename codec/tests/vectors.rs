@@ -15,7 +15,8 @@ use erldist_codec::epmd::{
 };
 use erldist_codec::span::check_tiling;
 use erldist_codec::{decode_text, hex, DecodeOptions, DirectionChoice, FormatChoice};
-use std::collections::BTreeMap;
+
+mod common;
 
 fn h(s: &str) -> Vec<u8> {
     erldist_codec::input::parse_hex(s).unwrap().bytes
@@ -32,38 +33,10 @@ fn wire_exchanges() -> Vec<(String, Vec<u8>, Vec<u8>)> {
         .collect();
     names.sort();
     for p in names {
-        let text = std::fs::read_to_string(&p).unwrap();
-        let mut streams: BTreeMap<usize, (Vec<u8>, Vec<u8>)> = BTreeMap::new();
-        let mut lines = text.lines();
-        while let Some(l) = lines.next() {
-            if !l.starts_with('#') || !l[1..].starts_with(|c: char| c.is_ascii_digit()) {
-                continue;
-            }
-            let id: usize = l
-                .split(" stream=")
-                .nth(1)
-                .unwrap()
-                .split(' ')
-                .next()
-                .unwrap()
-                .parse()
-                .unwrap();
-            let bytes = h(lines.next().unwrap());
-            let e = streams.entry(id).or_default();
-            if l.contains("client->server") {
-                e.0.extend(bytes);
-            } else {
-                e.1.extend(bytes);
-            }
-        }
-        for (id, (c, s)) in streams {
-            if !c.is_empty() {
-                out.push((
-                    format!("{} stream {id}", p.file_name().unwrap().to_string_lossy()),
-                    c,
-                    s,
-                ));
-            }
+        let streams = common::pcap_streams(&std::fs::read_to_string(&p).unwrap());
+        let file = p.file_name().unwrap().to_string_lossy().into_owned();
+        for (k, (c, s)) in streams.into_iter().enumerate() {
+            out.push((format!("{file} connection {k}"), c, s));
         }
     }
     out
