@@ -1,4 +1,6 @@
 //! Shared by the vector tests: reading the corpus copies in tests/vectors/corpus.
+// Each test crate that includes this module uses only part of it.
+#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 
