@@ -7,6 +7,11 @@
 
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
+use std::borrow::Cow;
+
+/// Span text: static where it can be (no allocation per span), owned where
+/// it names values.
+pub type Text = Cow<'static, str>;
 
 /// A typed value found on the wire (or derived from it).
 ///
@@ -98,7 +103,7 @@ impl Serialize for Value {
 pub struct Span {
     /// snake_case field name (`port`, `name_len`, `length_prefix`); a group's
     /// name for group spans (`node[0]`).
-    pub field: String,
+    pub field: Text,
     /// Absolute byte offset in the decoded byte stream.
     pub offset: usize,
     /// Number of bytes covered.
@@ -106,7 +111,7 @@ pub struct Span {
     /// The typed value.
     pub value: Value,
     /// One line saying what the bytes mean.
-    pub meaning: String,
+    pub meaning: Text,
     /// Child spans (empty for leaves).
     pub children: Vec<Span>,
 }
@@ -114,11 +119,11 @@ pub struct Span {
 impl Span {
     /// A leaf span.
     pub fn leaf(
-        field: impl Into<String>,
+        field: impl Into<Text>,
         offset: usize,
         length: usize,
         value: Value,
-        meaning: impl Into<String>,
+        meaning: impl Into<Text>,
     ) -> Span {
         Span {
             field: field.into(),

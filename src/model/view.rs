@@ -456,10 +456,10 @@ fn span_rows(ctx: &Ctx<'_>, spans: &[Span], depth: usize, rows: &mut Vec<Row>) {
             field: if undecoded {
                 "(not decoded)".to_string()
             } else {
-                s.field.clone()
+                s.field.to_string()
             },
             value: s.value.display(),
-            meaning: s.meaning.clone(),
+            meaning: s.meaning.to_string(),
             ..ctx.row(kind, depth, s.offset, s.length)
         });
         span_rows(ctx, &s.children, depth + 1, rows);

@@ -87,7 +87,7 @@ impl<'l> LineCut<'l> {
         })
     }
 
-    fn literal(&mut self, field: &str, lit: &[u8], meaning: &str) -> RResult<()> {
+    fn literal(&mut self, field: &'static str, lit: &[u8], meaning: &'static str) -> RResult<()> {
         let got = self.line.get(self.pos..).unwrap_or(&[]);
         if !got.starts_with(lit) {
             return Err(self.err(
@@ -127,7 +127,11 @@ impl<'l> LineCut<'l> {
         Ok(name)
     }
 
-    fn decimal(&mut self, field: &str, meaning: impl FnOnce(u64) -> String) -> RResult<u64> {
+    fn decimal(
+        &mut self,
+        field: &'static str,
+        meaning: impl FnOnce(u64) -> String,
+    ) -> RResult<u64> {
         let rest = self.line.get(self.pos..).unwrap_or(&[]);
         let n = rest.iter().take_while(|b| b.is_ascii_digit()).count();
         if n == 0 {
@@ -183,11 +187,11 @@ fn group(
     children: Vec<Span>,
 ) -> Span {
     Span {
-        field: field.to_string(),
+        field: field.to_string().into(),
         offset,
         length: raw.len(),
         value,
-        meaning,
+        meaning: meaning.into(),
         children,
     }
 }
