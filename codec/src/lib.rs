@@ -26,6 +26,7 @@
 )]
 
 pub mod epmd;
+pub mod etf;
 pub mod hex;
 pub mod input;
 mod reader;

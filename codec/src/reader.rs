@@ -57,6 +57,28 @@ impl Incomplete {
     }
 }
 
+/// How a decode ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// The frame is whole and valid.
+    Complete,
+    /// A valid prefix: more bytes are needed.
+    Incomplete(Incomplete),
+    /// The bytes are wrong at a given offset.
+    Invalid(DecodeError),
+}
+
+impl Status {
+    /// True for [`Status::Complete`].
+    pub fn is_complete(&self) -> bool {
+        matches!(self, Status::Complete)
+    }
+    /// True for [`Status::Incomplete`].
+    pub fn is_incomplete(&self) -> bool {
+        matches!(self, Status::Incomplete(_))
+    }
+}
+
 /// Why decoding stopped before the end of a frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stop {

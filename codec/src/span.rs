@@ -23,6 +23,8 @@ pub enum Value {
     Null,
     /// An unsigned integer field.
     UInt(u64),
+    /// A signed integer (negative values).
+    Int(i64),
     /// Text (names, ASCII words); invalid UTF-8 is shown with U+FFFD.
     Text(String),
     /// Opaque bytes; serialized as lowercase hex.
@@ -55,6 +57,7 @@ impl Value {
         match self {
             Value::Null => String::new(),
             Value::UInt(v) => v.to_string(),
+            Value::Int(v) => v.to_string(),
             Value::Text(s) => format!("{s:?}"),
             Value::Bytes(b) if b.is_empty() => "<<>>".to_string(),
             Value::Bytes(b) => format!("0x{}", crate::hex::encode(b)),
@@ -78,6 +81,7 @@ impl Serialize for Value {
         match self {
             Value::Null => s.serialize_unit(),
             Value::UInt(v) => s.serialize_u64(*v),
+            Value::Int(v) => s.serialize_i64(*v),
             Value::Text(t) => s.serialize_str(t),
             Value::Bytes(b) => s.serialize_str(&crate::hex::encode(b)),
             Value::List(items) => {

@@ -27,7 +27,7 @@ pub use fields::{
 };
 pub use messages::*;
 
-use crate::reader::{bytes_word, DecodeError, Incomplete, Reader, Stop};
+use crate::reader::{bytes_word, Incomplete, Reader, Stop};
 use crate::span::{Span, Value};
 use serde::Serialize;
 
@@ -81,27 +81,7 @@ impl Direction {
     }
 }
 
-/// How a decode ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Status {
-    /// The frame is whole and valid.
-    Complete,
-    /// A valid prefix: more bytes are needed.
-    Incomplete(Incomplete),
-    /// The bytes are wrong at a given offset.
-    Invalid(DecodeError),
-}
-
-impl Status {
-    /// True for [`Status::Complete`].
-    pub fn is_complete(&self) -> bool {
-        matches!(self, Status::Complete)
-    }
-    /// True for [`Status::Incomplete`].
-    pub fn is_incomplete(&self) -> bool {
-        matches!(self, Status::Incomplete(_))
-    }
-}
+pub use crate::reader::Status;
 
 /// A remark about a frame that is not an error: something epmd ignores or a
 /// value OTP never sends.

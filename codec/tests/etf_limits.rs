@@ -1,0 +1,85 @@
+//! The term decoder's limits: deep nesting is a clean error, never a stack
+//! overflow, even on a 1 MiB stack (wasm32's default); a COMPRESSED size
+//! over the limit is refused before inflating.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use erldist_codec::epmd::Status;
+use erldist_codec::etf::{decode_external, Limits, TermOptions};
+
+/// `[[[...[]...]]]` nested `depth` times, as term_to_binary writes it.
+fn nested_list(depth: usize) -> Vec<u8> {
+    let mut b = vec![131];
+    for _ in 0..depth {
+        b.extend_from_slice(&[108, 0, 0, 0, 1]);
+    }
+    b.push(106);
+    b.extend(std::iter::repeat_n(106, depth));
+    b
+}
+
+fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(f)
+        .unwrap()
+        .join()
+        .unwrap()
+}
+
+#[test]
+fn depth_1000_decodes_and_re_encodes_on_a_1_mib_stack() {
+    on_small_stack(|| {
+        let b = nested_list(1000);
+        let d = decode_external(&b, 0, &TermOptions::default());
+        assert_eq!(d.status, Status::Complete);
+        assert_eq!(d.term.unwrap().encode_external().unwrap(), b);
+    });
+}
+
+#[test]
+fn a_million_deep_list_is_a_clean_error() {
+    on_small_stack(|| {
+        let b = nested_list(1_000_000);
+        let d = decode_external(&b, 0, &TermOptions::default());
+        let Status::Invalid(e) = &d.status else {
+            panic!("{:?}", d.status)
+        };
+        assert!(e.message.contains("nested deeper than"), "{}", e.message);
+        let limit = Limits::default().max_depth;
+        assert_eq!(e.offset, 1 + 5 * limit);
+    });
+}
+
+#[test]
+fn compressed_size_over_the_limit_is_refused() {
+    // term_to_binary(lists:duplicate(100,0), [compressed]) with the size field raised.
+    let mut b = vec![
+        0x83, 0x50, 0x00, 0x00, 0x00, 0x67, 0x78, 0x9c, 0xcb, 0x66, 0x48, 0x61, 0xa0, 0x03, 0x00,
+        0x00, 0x52, 0xe8, 0x00, 0xd0,
+    ];
+    let ok = decode_external(&b, 0, &TermOptions::default());
+    assert_eq!(ok.status, Status::Complete);
+    let opts = TermOptions {
+        limits: Limits {
+            max_inflated: 50,
+            ..Limits::default()
+        },
+        ..TermOptions::default()
+    };
+    let d = decode_external(&b, 0, &opts);
+    assert!(
+        matches!(&d.status, Status::Invalid(e) if e.field == "uncompressed_size"),
+        "{:?}",
+        d.status
+    );
+    // A size that lies about the stream.
+    b[5] = 0x10;
+    let d = decode_external(&b, 0, &TermOptions::default());
+    assert!(matches!(&d.status, Status::Invalid(_)), "{:?}", d.status);
+}
