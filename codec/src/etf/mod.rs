@@ -19,6 +19,7 @@ mod decode;
 mod encode;
 pub mod tags;
 mod term;
+pub mod text;
 
 pub use decode::{decode_external, decode_term, Inflated, Limits, TermDecoded, TermOptions};
 pub use term::*;
