@@ -742,6 +742,23 @@ fn pids_ports_refs_read_back() {
     assert!(
         matches!(p("#Ref<a@b.1.2.3;c=0>"), Term::Ref(r) if r.kind == RefKind::NewerReference && r.ids == [3, 2, 1])
     );
+    // The exact expression form, and the display form when the node is an
+    // unresolved atom cache reference (meaningless outside its message).
+    assert_eq!(
+        to_erlang_expr(&p("{x,#Pid<a.1.2;c=3>}")),
+        "{x,binary_to_term(<<131,88,119,1,97,0,0,0,1,0,0,0,2,0,0,0,3>>)}"
+    );
+    let cached = Term::Pid(Pid {
+        new: true,
+        node: Box::new(Term::Atom(erldist_codec::etf::Atom {
+            enc: erldist_codec::etf::AtomEnc::CacheRef(3),
+            name: None,
+        })),
+        id: 1,
+        serial: 2,
+        creation: 3,
+    });
+    assert_eq!(to_erlang_expr(&cached), "#Pid<'$atom_cache_ref_3'.1.2;c=3>");
     let e = parse("<0.9.0>").unwrap_err();
     assert!(e.message.contains("node"), "{e}");
     let e = parse("#Ref<0.1.2.3>").unwrap_err();
@@ -872,4 +889,56 @@ fn deep_nesting_on_a_1mib_stack() {
         );
         assert_eq!(short, "[[[[[[[[[[...");
     });
+}
+
+/// Mutated corpus text and random token soup: the parser never panics, and
+/// whatever it accepts prints back to text that parses to the same term.
+#[test]
+fn mutated_text_never_panics_and_round_trips() {
+    let alphabet: Vec<char> = "[]{}()<<>>#{}=>,|:/-+.$\\\"'0123456789abcdefxXeE_ \n%\
+         #Pid<Ref<Port<Fun<;c=.utf8/float:16 little unit:3 fun m:f/2 end 16#ff é日\u{1F600}"
+        .chars()
+        .collect();
+    let rows = rows();
+    let mut seed: u64 = 0x1234_5678;
+    let mut rnd = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        usize::try_from(seed % n.max(1) as u64).unwrap()
+    };
+    let mut accepted = 0;
+    for i in 0..100_000 {
+        let mut s: Vec<char> = if i % 3 == 0 {
+            (0..rnd(30))
+                .map(|_| alphabet[rnd(alphabet.len())])
+                .collect()
+        } else {
+            rows[rnd(rows.len())].w.chars().take(200).collect()
+        };
+        for _ in 0..=rnd(4) {
+            let pos = rnd(s.len());
+            let c = alphabet[rnd(alphabet.len())];
+            match rnd(3) {
+                0 => s.insert(pos, c),
+                1 if !s.is_empty() => {
+                    s.remove(pos);
+                }
+                _ if !s.is_empty() => s[pos] = c,
+                _ => {}
+            }
+        }
+        let text: String = s.into_iter().collect();
+        if let Ok(t) = parse(&text) {
+            accepted += 1;
+            let printed = to_erlang(&t);
+            let back = parse(&printed).unwrap_or_else(|e| panic!("{text:?} -> {printed:?}: {e}"));
+            assert_eq!(
+                back.encode_external().unwrap(),
+                t.encode_external().unwrap(),
+                "{text:?} -> {printed:?}"
+            );
+        }
+    }
+    assert!(accepted > 1000, "{accepted}");
 }

@@ -322,6 +322,10 @@ fn print_term<'a>(t: &'a Term, o: &PrintOptions, out: &mut String, work: &mut Ve
 /// Writes `binary_to_term(<<131,...>>)` for `t`; false when it cannot be
 /// encoded (then the caller prints the display form).
 fn push_b2t(out: &mut String, t: &Term) -> bool {
+    if has_cache_ref(t) {
+        // ATOM_CACHE_REF means nothing outside its distribution message.
+        return false;
+    }
     match t.encode_external() {
         Ok(bytes) => {
             out.push_str("binary_to_term(<<");
@@ -331,6 +335,50 @@ fn push_b2t(out: &mut String, t: &Term) -> bool {
         }
         Err(_) => false,
     }
+}
+
+/// Whether an atom inside `t` is an ATOM_CACHE_REF.
+fn has_cache_ref(t: &Term) -> bool {
+    let mut stack = vec![t];
+    while let Some(t) = stack.pop() {
+        match t {
+            Term::Atom(a) => {
+                if matches!(a.enc, AtomEnc::CacheRef(_)) {
+                    return true;
+                }
+            }
+            Term::Pid(p) => stack.push(&p.node),
+            Term::Port(p) => stack.push(&p.node),
+            Term::Ref(r) => stack.push(&r.node),
+            Term::Tuple { elems, .. } => stack.extend(elems),
+            Term::List { elems, tail } => {
+                stack.extend(elems);
+                stack.push(tail);
+            }
+            Term::Map(pairs) => {
+                for (k, v) in pairs {
+                    stack.push(k);
+                    stack.push(v);
+                }
+            }
+            Term::Export {
+                module,
+                function,
+                arity,
+            } => stack.extend([&**module, &**function, &**arity]),
+            Term::NewFun(f) => {
+                stack.extend([&f.module, &f.old_index, &f.old_uniq, &f.pid]);
+                stack.extend(&f.free);
+            }
+            Term::OldFun(f) => {
+                stack.extend([&f.pid, &f.module, &f.index, &f.uniq]);
+                stack.extend(&f.free);
+            }
+            Term::Compressed { term, .. } | Term::Local { term, .. } => stack.push(term),
+            _ => {}
+        }
+    }
+    false
 }
 
 fn push_joined<'b>(out: &mut String, items: impl Iterator<Item = &'b u8>) {
@@ -494,7 +542,7 @@ fn old_float_value(bytes: &[u8]) -> Option<f64> {
 
 /// Why text is not a term, and where (1-based line and column, counted in
 /// characters; `offset` is the byte offset into the text).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TextError {
     /// Line, from 1.
     pub line: usize,
@@ -1276,10 +1324,12 @@ impl Parser {
         Ok(s)
     }
 
+    /// The module or function of `fun M:F/A`; a reserved word is accepted
+    /// bare there, as OTP's `~w` writes it (`fun end:f/1`).
     fn atom_tok(&mut self, what: &str) -> Result<Term, TextError> {
         let t = self.next()?;
         match t.tok {
-            Tok::Atom(name, quoted) if quoted || !is_reserved(&name) => Ok(Term::atom(&name)),
+            Tok::Atom(name, _) => Ok(Term::atom(&name)),
             _ => Err(self.unexpected(&t, what)),
         }
     }
