@@ -17,6 +17,7 @@
 
 mod decode;
 mod encode;
+pub mod otp;
 pub mod tags;
 mod term;
 pub mod text;
