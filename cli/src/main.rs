@@ -46,6 +46,48 @@ enum Command {
         #[command(subcommand)]
         protocol: EncodeProtocol,
     },
+    /// External term format: bytes to Erlang text and back.
+    Term {
+        #[command(subcommand)]
+        op: TermOp,
+    },
+}
+
+#[derive(Subcommand)]
+enum TermOp {
+    /// Decode term_to_binary bytes (hex; 131 first, or a bare term as in
+    /// distribution messages) and print the term as Erlang text.
+    Decode {
+        /// Print the JSON report (text, span tree, error) instead.
+        #[arg(long)]
+        json: bool,
+        /// Also print the annotated byte layout.
+        #[arg(long)]
+        layout: bool,
+        /// Standard input holds the raw bytes, not hex.
+        #[arg(long)]
+        raw: bool,
+        /// The bytes as hex, or - to read standard input (terms can be megabytes).
+        input: String,
+    },
+    /// Encode Erlang term text exactly as term_to_binary does; print hex.
+    Encode {
+        /// minor_version (0: FLOAT_EXT floats; 1: OTP 25's default, Latin-1 atoms; 2: UTF-8 atoms).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=2))]
+        minor_version: u8,
+        /// Compress as term_to_binary(T, [compressed]) (level 0..9, default 6).
+        #[arg(long, num_args = 0..=1, default_missing_value = "6", require_equals = true,
+              value_parser = clap::value_parser!(u32).range(0..=9))]
+        compressed: Option<u32>,
+        /// Sort map keys (term_to_binary's `deterministic`).
+        #[arg(long)]
+        deterministic: bool,
+        /// Write the raw bytes instead of hex.
+        #[arg(long)]
+        raw: bool,
+        /// The term (`{ok, [1,2,3], <<"bin">>, #{a => 1}}`), or - to read standard input.
+        text: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -108,6 +150,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             direction,
             file,
         } => decode(json, format, direction, &file),
+        Command::Term { op } => term(op),
         Command::Encode {
             protocol:
                 EncodeProtocol::Epmd {
@@ -130,6 +173,77 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             } else {
                 writeln!(out, "{}", erldist_codec::hex::spaced(&bytes))
                     .map_err(|e| e.to_string())?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn read_input(arg: &str) -> Result<Vec<u8>, String> {
+    if arg == "-" {
+        let mut input = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut input)
+            .map_err(|e| format!("reading standard input: {e}"))?;
+        Ok(input)
+    } else {
+        Ok(arg.as_bytes().to_vec())
+    }
+}
+
+fn term(op: TermOp) -> Result<ExitCode, String> {
+    use erldist_codec::etf::TermOptions;
+    let mut out = std::io::stdout().lock();
+    match op {
+        TermOp::Decode {
+            json,
+            layout,
+            raw,
+            input,
+        } => {
+            let bytes = read_input(&input)?;
+            let opts = TermOptions::default();
+            let report = match (raw, std::str::from_utf8(&bytes)) {
+                (false, Ok(text)) => erldist_codec::decode_term_text(text, &opts),
+                _ => erldist_codec::decode_term_bytes(&bytes, &opts),
+            };
+            if json {
+                let s = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+                writeln!(out, "{s}").map_err(|e| e.to_string())?;
+            } else {
+                out.write_all(render::term(&report, layout).as_bytes())
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(if report.input_error.is_some() {
+                ExitCode::from(2)
+            } else if report.decoded.status.is_complete() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        TermOp::Encode {
+            minor_version,
+            compressed,
+            deterministic,
+            raw,
+            text,
+        } => {
+            let bytes = read_input(&text)?;
+            let text =
+                String::from_utf8(bytes).map_err(|e| format!("the term text is not UTF-8: {e}"))?;
+            let t = erldist_codec::etf::text::parse(&text).map_err(|e| e.to_string())?;
+            let opts = erldist_codec::etf::otp::T2bOptions {
+                minor_version,
+                compressed,
+                deterministic,
+            };
+            let b =
+                erldist_codec::etf::otp::term_to_binary(&t, &opts).map_err(|e| e.to_string())?;
+            if raw {
+                out.write_all(&b).map_err(|e| e.to_string())?;
+            } else {
+                writeln!(out, "{}", erldist_codec::hex::spaced(&b)).map_err(|e| e.to_string())?;
             }
             Ok(ExitCode::SUCCESS)
         }

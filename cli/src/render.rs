@@ -127,6 +127,52 @@ pub fn report(r: &Report) -> String {
     out
 }
 
+/// `erldist term decode`: the Erlang text, then (with `layout`) every byte.
+pub fn term(r: &erldist_codec::TermReport, layout: bool) -> String {
+    let mut out = String::new();
+    if let Some(e) = &r.input_error {
+        let _ = writeln!(out, "input error: {e}");
+        return out;
+    }
+    if let Some(t) = &r.text {
+        let _ = writeln!(out, "{t}");
+    }
+    match &r.decoded.status {
+        Status::Complete => {
+            if r.decoded.consumed < r.bytes.len() {
+                let _ = writeln!(
+                    out,
+                    "note: {} bytes after the term were not decoded",
+                    r.bytes.len() - r.decoded.consumed
+                );
+            }
+        }
+        Status::Incomplete(i) => {
+            let _ = writeln!(out, "{}", i.message);
+        }
+        Status::Invalid(e) => {
+            let _ = writeln!(
+                out,
+                "error at byte {} ({}): {}",
+                e.offset, e.field, e.message
+            );
+        }
+    }
+    if layout || !r.decoded.status.is_complete() {
+        let _ = writeln!(
+            out,
+            "  {:<6}  {:<36} {:<18} {:<16} meaning",
+            "offset", "hex", "field", "value"
+        );
+        rows(&mut out, &r.decoded.spans, &r.bytes, 0, 0);
+        if let Some(inf) = &r.decoded.inflated {
+            let _ = writeln!(out, "inflated ({} bytes):", inf.bytes.len());
+            rows(&mut out, &inf.spans, &inf.bytes, 0, 0);
+        }
+    }
+    out
+}
+
 /// `erldist encode epmd --list`.
 pub fn schema_list() -> String {
     let mut out = String::new();

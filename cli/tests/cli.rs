@@ -227,3 +227,43 @@ fn bad_input_points_at_line_and_column() {
     let o = erldist(&["decode", "/nonexistent/x"], None);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn term_encode_is_term_to_binary() {
+    // OTP 25's term_to_binary/1 (minor_version 1: ATOM_EXT atoms).
+    let o = erldist(&["term", "encode", "{a,1}"], None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(stdout(&o).trim(), "83 68 02 64 00 01 61 61 01");
+    let o = erldist(
+        &["term", "encode", "--minor-version=2", "-"],
+        Some(b"[1,2,300]"),
+    );
+    assert_eq!(
+        stdout(&o).trim(),
+        "83 6c 00 00 00 03 61 01 61 02 62 00 00 01 2c 6a"
+    );
+    let o = erldist(&["term", "encode", "{a,"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("column 4"));
+}
+
+#[test]
+fn term_decode_prints_erlang_text_and_spans() {
+    let o = erldist(&["term", "decode", "83 6b 00 03 61 62 63"], None);
+    assert!(o.status.success());
+    assert_eq!(stdout(&o).trim(), "\"abc\"");
+    let o = erldist(
+        &["term", "decode", "--json", "-"],
+        Some(b"83 74 00 00 00 01 77 01 61 61 01"),
+    );
+    let j: Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(j["text"], "#{a => 1}");
+    assert_eq!(j["spans"][1]["meaning"], "MAP_EXT");
+    assert_eq!(j["spans"][1]["children"][0]["field"], "tag");
+    // Raw bytes on standard input, and a truncated term.
+    let o = erldist(&["term", "decode", "--raw", "-"], Some(&[0x83, 0x61, 0x2a]));
+    assert_eq!(stdout(&o).trim(), "42");
+    let o = erldist(&["term", "decode", "83 68 02 77"], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("incomplete: 1 more byte needed"));
+}

@@ -35,6 +35,7 @@ pub mod span;
 
 pub use reader::{DecodeError, Incomplete};
 pub use report::{
-    decode_bytes, decode_text, DecodeOptions, DirectionChoice, FormatChoice, Frame, Report, Source,
+    decode_bytes, decode_term_bytes, decode_term_text, decode_text, DecodeOptions, DirectionChoice,
+    FormatChoice, Frame, Report, Source, TermReport,
 };
 pub use span::{Span, Value};

@@ -474,3 +474,126 @@ impl Serialize for Frame {
         m.end()
     }
 }
+
+/// A decoded external term, ready to render: `erldist term decode` and the
+/// playground's term view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TermReport {
+    /// `hex` or `raw`.
+    pub format: &'static str,
+    /// The input bytes.
+    pub bytes: Vec<u8>,
+    /// The decode (spans, status, inflated content).
+    pub decoded: crate::etf::TermDecoded,
+    /// The term as Erlang text, when it decoded.
+    pub text: Option<String>,
+    /// The text could not be read as hex.
+    pub input_error: Option<InputError>,
+}
+
+/// Decodes a term given as hex text (`83 68 02 ...`, with or without the
+/// 131 version byte: without it, the bytes are a bare term as inside
+/// distribution messages).
+pub fn decode_term_text(text: &str, opts: &crate::etf::TermOptions<'_>) -> TermReport {
+    match input::parse_hex(text) {
+        Ok(p) => {
+            let mut r = decode_term_bytes(&p.bytes, opts);
+            r.format = Format::Hex.as_str();
+            r
+        }
+        Err(e) => TermReport {
+            format: Format::Hex.as_str(),
+            bytes: Vec::new(),
+            decoded: crate::etf::decode_term(&[], 0, opts),
+            text: None,
+            input_error: Some(e),
+        },
+    }
+}
+
+/// Decodes a term from raw bytes (131 first, or a bare term).
+pub fn decode_term_bytes(bytes: &[u8], opts: &crate::etf::TermOptions<'_>) -> TermReport {
+    let decoded = if bytes.first() == Some(&crate::etf::tags::VERSION_MAGIC) {
+        crate::etf::decode_external(bytes, 0, opts)
+    } else {
+        crate::etf::decode_term(bytes, 0, opts)
+    };
+    let text = decoded.term.as_ref().map(crate::etf::text::to_erlang);
+    TermReport {
+        format: Format::Raw.as_str(),
+        bytes: bytes.to_vec(),
+        decoded,
+        text,
+        input_error: None,
+    }
+}
+
+struct Spans<'a> {
+    spans: &'a [Span],
+    bytes: &'a [u8],
+}
+
+impl Serialize for Spans<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let v: Vec<SpanJson<'_>> = self
+            .spans
+            .iter()
+            .map(|span| SpanJson {
+                span,
+                stream: self.bytes,
+                stream_offset: 0,
+            })
+            .collect();
+        v.serialize(s)
+    }
+}
+
+impl Serialize for TermReport {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = &self.decoded;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("format", self.format)?;
+        m.serialize_entry("length", &self.bytes.len())?;
+        m.serialize_entry("consumed", &d.consumed)?;
+        m.serialize_entry("hex", &crate::hex::encode(&self.bytes))?;
+        m.serialize_entry("text", &self.text)?;
+        m.serialize_entry(
+            "spans",
+            &Spans {
+                spans: &d.spans,
+                bytes: &self.bytes,
+            },
+        )?;
+        match &d.status {
+            Status::Invalid(e) => m.serialize_entry("error", e)?,
+            _ => m.serialize_entry("error", &None::<()>)?,
+        }
+        match &d.status {
+            Status::Incomplete(i) => m.serialize_entry("incomplete", i)?,
+            _ => m.serialize_entry("incomplete", &None::<()>)?,
+        }
+        match &d.inflated {
+            Some(inf) => {
+                struct Inf<'a>(&'a crate::etf::Inflated);
+                impl Serialize for Inf<'_> {
+                    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                        let mut m = s.serialize_map(Some(2))?;
+                        m.serialize_entry("hex", &crate::hex::encode(&self.0.bytes))?;
+                        m.serialize_entry(
+                            "spans",
+                            &Spans {
+                                spans: &self.0.spans,
+                                bytes: &self.0.bytes,
+                            },
+                        )?;
+                        m.end()
+                    }
+                }
+                m.serialize_entry("inflated", &Inf(inf))?;
+            }
+            None => m.serialize_entry("inflated", &None::<()>)?,
+        }
+        m.serialize_entry("input_error", &self.input_error)?;
+        m.end()
+    }
+}
