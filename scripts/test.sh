@@ -7,7 +7,8 @@
 #   2. cargo test --workspace: unit, corpus-vector and CLI tests, doctests, and
 #      the live suite against a real epmd + erl node (codec/tests/live_epmd.rs)
 #   3. the playground built with trunk (offline) and driven in headless Chromium
-#   4. a short smoke run of every fuzz target (the long runs: scripts/fuzz.sh)
+#   4. the ETF decoder's limits in wasm32 under headless Chromium (scripts/test-wasm.sh)
+#   5. a short smoke run of every fuzz target (the long runs: scripts/fuzz.sh)
 #
 # Ends with one line "N passed, N failed".
 set -euo pipefail
@@ -34,8 +35,11 @@ cargo test --workspace -- --show-output 2>&1 | tee -a "$log"
 step "playground in headless Chromium"
 scripts/test-browser.sh 2>&1 | tee -a "$log"
 
+step "ETF limits in wasm32, headless Chromium (wasm-bindgen-test)"
+scripts/test-wasm.sh 2>&1 | tee -a "$log"
+
 step "fuzz smoke (${FUZZ_SECONDS:=20} s per target)"
-for t in epmd_decode epmd_log hex_input; do
+for t in epmd_decode epmd_log hex_input etf_decode; do
     scripts/fuzz.sh "$t" "$FUZZ_SECONDS" 2>&1 | tail -n 3 | tee -a "$log"
 done
 

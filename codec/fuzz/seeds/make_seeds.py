@@ -90,3 +90,55 @@ hexes["epmd_strict-payload-names-line"] = next(l for l in payload_lines if l.sta
 hexes["epmd_strict-payload-alive2-req"] = next(l for l in payload_lines if l.startswith("000e78"))
 for name, text in hexes.items():
     write("hex_input", name, text)
+
+# ---- etf_decode: every term_to_binary output of tests/vectors/terms.tsv ----
+# (real OTP 25 output; all five hex columns, those of at most 4 KiB, one file
+# per distinct byte string) plus hand-written terms for the tags OTP 25's
+# term_to_binary no longer writes.
+TERMS = os.path.join(HERE, "..", "..", "tests", "vectors", "terms.tsv")
+COLS = ["default", "minor0", "minor2", "compressed", "deterministic"]
+etf_seen = set()
+with open(TERMS) as f:
+    for line in f.read().splitlines():
+        if line.startswith("#term_w") or line.startswith("#generated"):
+            continue
+        cells = line.split("\t")
+        term_id = cells[6]
+        for col, h in zip(COLS, cells[1:6]):
+            b = bytes.fromhex(h)
+            if len(b) > 4096 or b in etf_seen:
+                continue
+            etf_seen.add(b)
+            write("etf_decode", f"terms-{int(term_id):03d}-{col}", b)
+
+NODE = "77 0d" + b"nonode@nohost".hex()  # SMALL_ATOM_UTF8_EXT 'nonode@nohost'
+etf_hand = {
+    # ATOM_CACHE_REF (only inside distribution messages; the target resolves
+    # indexes 0..3 through an atom_refs table)
+    "hand-cache-refs": "83 68 03 52 00 52 02 52 09",
+    # LOCAL_EXT around an atom
+    "hand-local-ext": "83 79 01 02 03 04 77 01 61",
+    # deprecated Latin-1 atoms (ATOM_EXT, SMALL_ATOM_EXT with a byte > 127)
+    "hand-atom-ext": "83 68 02 64 00 03 61 62 63 73 02 e9 74",
+    # PID_EXT, PORT_EXT, V4_PORT_EXT, REFERENCE_EXT, NEW_REFERENCE_EXT (8-bit creations)
+    "hand-old-pid": "83 67" + NODE + "00 00 00 51 00 00 00 00 02",
+    "hand-old-port": "83 66" + NODE + "00 00 00 07 01",
+    "hand-v4-port": "83 78" + NODE + "00 00 00 01 00 00 00 02 00 00 00 03",
+    "hand-old-ref": "83 65" + NODE + "00 00 00 2a 01",
+    "hand-new-ref": "83 72 00 03" + NODE + "02 00 00 00 01 00 00 00 02 00 00 00 03",
+    # FUN_EXT (pre-R8): 1 free variable
+    "hand-old-fun": "83 75 00 00 00 01 58" + NODE + "00 00 00 51 00 00 00 00 00 00 00 01"
+                    "77 01 6d 61 00 61 07 68 00",
+    # FLOAT_EXT 1.5 written as %.20e
+    "hand-old-float": "83 63" + b"1.50000000000000000000e+00".ljust(31, b"\0").hex(),
+    # a nested improper list, a map inside a tuple, a bitstring
+    "hand-improper": "83 6c 00 00 00 02 61 01 6c 00 00 00 01 61 02 61 03 61 04",
+    "hand-map-in-tuple": "83 68 01 74 00 00 00 01 77 01 6b 6a",
+    "hand-bitstring": "83 4d 00 00 00 02 03 ff e0",
+    # [[[...]]] 12 deep: over the target's small depth limit (8)
+    "hand-deep-12": "83" + "6c 00 00 00 01" * 12 + "6a" * 13,
+    # a bare term (no 131): what decode_term reads inside a message
+    "hand-bare-tuple": "68 02 77 02 6f 6b 61 01",
+}
+for name, h in etf_hand.items():
+    write("etf_decode", name, bytes.fromhex(h.replace(" ", "")))
