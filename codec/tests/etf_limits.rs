@@ -83,3 +83,38 @@ fn compressed_size_over_the_limit_is_refused() {
     let d = decode_external(&b, 0, &TermOptions::default());
     assert!(matches!(&d.status, Status::Invalid(_)), "{:?}", d.status);
 }
+
+#[test]
+fn a_small_input_that_inflates_to_too_many_terms_is_refused() {
+    // 2,000 small integers: over a limit of 1,000 terms, a clean error.
+    let mut b = vec![131, 108, 0, 0, 0x07, 0xd0];
+    b.extend(std::iter::repeat_n([97, 1], 2000).flatten());
+    b.push(106);
+    let opts = TermOptions {
+        limits: Limits {
+            max_terms: 1000,
+            ..Limits::default()
+        },
+        ..TermOptions::default()
+    };
+    let d = decode_external(&b, 0, &opts);
+    let Status::Invalid(e) = &d.status else {
+        panic!("{:?}", d.status)
+    };
+    assert!(e.message.contains("more than 1000 terms"), "{}", e.message);
+    // The default limit takes it.
+    assert_eq!(
+        decode_external(&b, 0, &TermOptions::default()).status,
+        Status::Complete
+    );
+}
+
+#[test]
+fn huge_bignums_decode_without_decimal_conversion() {
+    // A LARGE_BIG_EXT of 1,000,000 digit bytes.
+    let mut b = vec![131, 111, 0, 0x0f, 0x42, 0x40, 0];
+    b.extend(std::iter::repeat_n(0xab, 1_000_000));
+    let d = decode_external(&b, 0, &TermOptions::default());
+    assert_eq!(d.status, Status::Complete);
+    assert_eq!(d.term.unwrap().encode_external().unwrap(), b);
+}

@@ -31,6 +31,7 @@ const BASE: usize = 1000;
 const SMALL: Limits = Limits {
     max_depth: 8,
     max_inflated: 4096,
+    max_terms: 512,
 };
 
 #[derive(Clone, Copy, Debug)]

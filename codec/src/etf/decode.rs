@@ -17,6 +17,10 @@ pub struct Limits {
     pub max_depth: usize,
     /// Largest inflated size of a COMPRESSED term.
     pub max_inflated: usize,
+    /// Most terms in one decode (every term costs a span group, some
+    /// hundred bytes: this bounds memory, e.g. for a small compressed
+    /// input that inflates to millions of elements).
+    pub max_terms: usize,
 }
 
 impl Default for Limits {
@@ -24,6 +28,7 @@ impl Default for Limits {
         Limits {
             max_depth: 2048,
             max_inflated: 64 << 20,
+            max_terms: 1_000_000,
         }
     }
 }
@@ -92,6 +97,8 @@ struct Dec<'a, 'o> {
     opts: &'o TermOptions<'o>,
     /// Running out of bytes is an error (inflated data), not "incomplete".
     bounded: bool,
+    /// Terms read so far (against `max_terms`).
+    terms: usize,
     inflated: Option<Inflated>,
 }
 
@@ -113,6 +120,7 @@ impl<'a, 'o> Dec<'a, 'o> {
             base,
             opts,
             bounded: false,
+            terms: 0,
             inflated: None,
         }
     }
@@ -400,6 +408,19 @@ impl<'a, 'o> Dec<'a, 'o> {
         loop {
             let start = self.at();
             let tag = self.data.get(self.pos).copied();
+            self.terms += 1;
+            if self.terms > self.opts.limits.max_terms {
+                let e = self.invalid(
+                    start,
+                    "term",
+                    format!(
+                        "more than {} terms in one decode: refused",
+                        self.opts.limits.max_terms
+                    ),
+                );
+                self.unwind(stack, out);
+                return Err(e);
+            }
             let mut kids = Vec::new();
             let (mut term, mut span) = match self.head(&mut kids) {
                 Ok(Head::Leaf(t)) => {
@@ -830,7 +851,7 @@ impl<'a, 'o> Dec<'a, 'o> {
                         "digits",
                         d_at,
                         n,
-                        Value::Text(super::big_decimal(sign, &digits)),
+                        Value::Text(super::big_decimal_short(sign, &digits)),
                         "the magnitude in base 256, least significant byte FIRST (little-endian)",
                     ));
                 }

@@ -38,6 +38,18 @@ pub fn big_decimal(sign: u8, digits: &[u8]) -> String {
     }
 }
 
+/// [`big_decimal`] for display: past 256 digit bytes (over 600 decimal
+/// digits) only the size, since converting huge bignums to decimal costs
+/// more than decoding them.
+pub fn big_decimal_short(sign: u8, digits: &[u8]) -> String {
+    if digits.len() > 256 {
+        let sign = if sign != 0 { "negative" } else { "positive" };
+        format!("a {sign} integer of {} digit bytes", digits.len())
+    } else {
+        big_decimal(sign, digits)
+    }
+}
+
 /// A float as Erlang's `~w` / `float_to_list(F, [short])` writes it: the
 /// shortest digits that read back to the same double, in plain notation or
 /// with an exponent, whichever is shorter (plain on a tie), and always with

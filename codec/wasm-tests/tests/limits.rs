@@ -34,6 +34,7 @@ fn with_limits(max_depth: usize, max_inflated: usize) -> TermOptions<'static> {
         limits: Limits {
             max_depth,
             max_inflated,
+            ..Limits::default()
         },
         atom_refs: None,
     }
