@@ -164,10 +164,10 @@ pub fn term(r: &erldist_codec::TermReport, layout: bool) -> String {
             "  {:<6}  {:<36} {:<18} {:<16} meaning",
             "offset", "hex", "field", "value"
         );
-        rows(&mut out, &r.decoded.spans, &r.bytes, 0, 0);
+        rows(&mut out, &r.decoded.spans(&r.bytes), &r.bytes, 0, 0);
         if let Some(inf) = &r.decoded.inflated {
             let _ = writeln!(out, "inflated ({} bytes):", inf.bytes.len());
-            rows(&mut out, &inf.spans, &inf.bytes, 0, 0);
+            rows(&mut out, &inf.spans(), &inf.bytes, 0, 0);
         }
     }
     out

@@ -4,7 +4,8 @@
 //! * `etf_decode_corpus`: every term of tests/vectors/terms.tsv (real OTP 25
 //!   `term_to_binary(T, [{minor_version, 2}])` output) that eetf can decode,
 //!   decoded one after the other; throughput is the bytes of the whole set.
-//!   `erldist` is [`decode_external`], which also builds the span tree;
+//!   `erldist` is [`decode_external`], which also records every span (in
+//!   its flat span arena; rendering that to a `Span` tree is not measured);
 //!   `eetf` is `eetf::Term::decode`. The terms eetf refuses are listed on
 //!   stderr and measured on their own in `etf_decode_corpus_all` (ours only).
 //! * `etf_decode_large`: one ≈ 1 MB proper list mixing small and 32-bit

@@ -560,7 +560,7 @@ impl Serialize for TermReport {
         m.serialize_entry(
             "spans",
             &Spans {
-                spans: &d.spans,
+                spans: &d.spans(&self.bytes),
                 bytes: &self.bytes,
             },
         )?;
@@ -582,7 +582,7 @@ impl Serialize for TermReport {
                         m.serialize_entry(
                             "spans",
                             &Spans {
-                                spans: &self.0.spans,
+                                spans: &self.0.spans(),
                                 bytes: &self.0.bytes,
                             },
                         )?;

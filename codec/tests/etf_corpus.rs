@@ -55,7 +55,7 @@ fn every_corpus_encoding_decodes_tiles_and_round_trips() {
                 d.status
             );
             assert_eq!(d.consumed, bytes.len(), "{} [{col}]", row.text);
-            check_tiling(&d.spans, 0, bytes.len())
+            check_tiling(&d.spans(bytes), 0, bytes.len())
                 .unwrap_or_else(|e| panic!("{} [{col}]: {e}", row.text));
             let term = d.term.unwrap();
             assert_eq!(
@@ -65,7 +65,7 @@ fn every_corpus_encoding_decodes_tiles_and_round_trips() {
                 row.text
             );
             if let Some(inf) = &d.inflated {
-                check_tiling(&inf.spans, 0, inf.bytes.len()).unwrap();
+                check_tiling(&inf.spans(), 0, inf.bytes.len()).unwrap();
             }
         }
     }

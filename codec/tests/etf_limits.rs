@@ -118,3 +118,55 @@ fn huge_bignums_decode_without_decimal_conversion() {
     assert_eq!(d.status, Status::Complete);
     assert_eq!(d.term.unwrap().encode_external().unwrap(), b);
 }
+
+#[test]
+fn spans_at_the_depth_limit_render_on_a_1_mib_stack() {
+    on_small_stack(|| {
+        let depth = Limits::default().max_depth;
+        let b = nested_list(depth);
+        let d = decode_external(&b, 0, &TermOptions::default());
+        assert_eq!(d.status, Status::Complete);
+        // version; per level a group, its tag, length and [] tail (group +
+        // tag); the innermost [].
+        assert_eq!(d.arena.len(), 1 + 5 * depth + 2);
+        let spans = d.spans(&b);
+        erldist_codec::span::check_tiling(&spans, 0, b.len()).unwrap();
+        let mut s = &spans[1];
+        let mut levels = 0;
+        while let Some(inner) = s.children.get(2) {
+            assert_eq!(s.meaning, "LIST_EXT");
+            s = inner;
+            levels += 1;
+        }
+        assert_eq!(levels, depth);
+        assert_eq!(s.meaning, "NIL_EXT");
+    });
+}
+
+#[test]
+fn spans_render_values_from_the_input() {
+    // {'état', "ab", 1.5, -5, 18446744073709551616} at base 10, minor_version 2.
+    let mut b = vec![131, 104, 5, 119, 5];
+    b.extend_from_slice("état".as_bytes());
+    b.extend_from_slice(&[107, 0, 2, b'a', b'b', 70]);
+    b.extend_from_slice(&1.5f64.to_be_bytes());
+    b.extend_from_slice(&[
+        98, 0xff, 0xff, 0xff, 0xfb, 110, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+    ]);
+    let d = decode_external(&b, 10, &TermOptions::default());
+    assert_eq!(d.status, Status::Complete);
+    let spans = d.spans(&b);
+    erldist_codec::span::check_tiling(&spans, 10, b.len()).unwrap();
+    let tuple = &spans[1];
+    let el = |i: usize| &tuple.children[2 + i];
+    assert_eq!(el(0).value.as_str(), Some("état"));
+    assert_eq!(el(0).children[2].value.as_str(), Some("état"));
+    assert_eq!(el(1).children[2].value.as_str(), Some("ab"));
+    assert_eq!(el(2).children[1].value.as_str(), Some("1.5"));
+    assert_eq!(el(3).value, erldist_codec::Value::Int(-5));
+    assert_eq!(
+        el(4).children[3].value.as_str(),
+        Some("18446744073709551616")
+    );
+    assert_eq!(el(4).children[3].offset, 10 + b.len() - 9);
+}

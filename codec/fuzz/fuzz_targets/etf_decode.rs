@@ -115,13 +115,11 @@ fn check(entry: Entry, data: &[u8], opts: &TermOptions<'_>) -> TermDecoded {
         Ok(e) => assert_eq!(e, bytes, "{what}: {term:?} re-encodes differently"),
         Err(e) => panic!("{what}: {term:?} decoded but does not encode: {e}"),
     }
-    if let Err(e) = check_tiling(&d.spans, 0, consumed) {
-        panic!(
-            "{what}: spans do not tile 0..{consumed}: {e}\n{:#?}",
-            d.spans
-        );
+    let spans = d.spans(data);
+    if let Err(e) = check_tiling(&spans, 0, consumed) {
+        panic!("{what}: spans do not tile 0..{consumed}: {e}\n{spans:#?}");
     }
-    if let Err(e) = check_tiling(&s.spans, BASE, consumed) {
+    if let Err(e) = check_tiling(&s.spans(data), BASE, consumed) {
         panic!("{what}: spans at base {BASE} do not tile: {e}");
     }
     match (term, &d.inflated) {
@@ -135,11 +133,11 @@ fn check(entry: Entry, data: &[u8], opts: &TermOptions<'_>) -> TermDecoded {
                 Ok(e) => assert_eq!(e, inf.bytes, "{what}: inflated term re-encodes differently"),
                 Err(e) => panic!("{what}: inflated term does not encode: {e}"),
             }
-            if let Err(e) = check_tiling(&inf.spans, 0, inf.bytes.len()) {
+            let spans = inf.spans();
+            if let Err(e) = check_tiling(&spans, 0, inf.bytes.len()) {
                 panic!(
-                    "{what}: inflated spans do not tile 0..{}: {e}\n{:#?}",
-                    inf.bytes.len(),
-                    inf.spans
+                    "{what}: inflated spans do not tile 0..{}: {e}\n{spans:#?}",
+                    inf.bytes.len()
                 );
             }
         }

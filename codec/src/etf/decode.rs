@@ -1,12 +1,15 @@
-//! Bytes → [`Term`] plus its span tree, safely: no panic, no allocation sized
+//! Bytes → [`Term`] plus its spans, safely: no panic, no allocation sized
 //! from a wire count beyond what the remaining bytes can hold, a nesting
 //! limit, and a limit on inflated size.
+//!
+//! The spans go into a flat [`SpanArena`] (one compact node per span, no
+//! allocation per span); [`TermDecoded::spans`] builds the [`Span`] tree.
 
+use super::arena::{l, Label, Mean, SpanArena, Val, MAX_NODES};
 use super::tags::*;
 use super::term::*;
 use crate::reader::{DecodeError, Incomplete, Status, Stop};
-use crate::span::{Span, Text, Value};
-use std::borrow::Cow;
+use crate::span::Span;
 
 /// Decoder limits. Decoding and encoding keep nesting on the heap, so the
 /// depth limit is about what a sensible term looks like and what recursive
@@ -17,8 +20,8 @@ pub struct Limits {
     pub max_depth: usize,
     /// Largest inflated size of a COMPRESSED term.
     pub max_inflated: usize,
-    /// Most terms in one decode (every term costs a span group, some
-    /// hundred bytes: this bounds memory, e.g. for a small compressed
+    /// Most terms in one decode (every term costs a few span nodes, some
+    /// tens of bytes each: this bounds memory, e.g. for a small compressed
     /// input that inflates to millions of elements).
     pub max_terms: usize,
 }
@@ -48,7 +51,14 @@ pub struct Inflated {
     /// The inflated bytes (`Tag, Data`).
     pub bytes: Vec<u8>,
     /// Their spans, offsets relative to `bytes`.
-    pub spans: Vec<Span>,
+    pub arena: SpanArena,
+}
+
+impl Inflated {
+    /// The span tree of the inflated bytes (offsets relative to them).
+    pub fn spans(&self) -> Vec<Span> {
+        self.arena.to_spans(&self.bytes, 0)
+    }
 }
 
 /// The result of decoding one term.
@@ -56,8 +66,11 @@ pub struct Inflated {
 pub struct TermDecoded {
     /// The term, when complete.
     pub term: Option<Term>,
-    /// The span tree (one group per term, leaves for each field).
-    pub spans: Vec<Span>,
+    /// The spans (one group per term, leaves for each field), flat; see
+    /// [`spans`](Self::spans).
+    pub arena: SpanArena,
+    /// The absolute offset of the input's first byte (as given to the decoder).
+    pub base: usize,
     /// Bytes belonging to the term.
     pub consumed: usize,
     /// Complete, incomplete or invalid.
@@ -66,21 +79,27 @@ pub struct TermDecoded {
     pub inflated: Option<Inflated>,
 }
 
+impl TermDecoded {
+    /// The span tree; `input` is the slice that was decoded (the decoder
+    /// keeps no copy: texts and values are read back from it).
+    pub fn spans(&self, input: &[u8]) -> Vec<Span> {
+        self.arena.to_spans(input, self.base)
+    }
+}
+
 /// Decodes `131, Tag, Data` (or `131, 80, ...` compressed) from the front of
 /// `data`; `base` is the absolute offset of `data[0]`.
 pub fn decode_external(data: &[u8], base: usize, opts: &TermOptions<'_>) -> TermDecoded {
     let mut d = Dec::new(data, base, opts);
-    let mut spans = Vec::new();
-    let r = d.external(&mut spans);
-    d.finish(r, spans)
+    let r = d.external();
+    d.finish(r)
 }
 
 /// Decodes a term without the 131 (as inside distribution messages).
 pub fn decode_term(data: &[u8], base: usize, opts: &TermOptions<'_>) -> TermDecoded {
     let mut d = Dec::new(data, base, opts);
-    let mut spans = Vec::new();
-    let r = d.term(&mut spans, Cow::Borrowed("term"));
-    d.finish(r, spans)
+    let r = d.term(TERM);
+    d.finish(r)
 }
 
 type R<T> = Result<T, Stop>;
@@ -89,6 +108,14 @@ type R<T> = Result<T, Stop>;
 fn usize_of(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
+
+/// Group field names.
+const TERM: &Label = l!("term");
+const ELEMENT: &Label = l!("element");
+const TAIL: &Label = l!("tail");
+const KEY: &Label = l!("key");
+const VALUE: &Label = l!("value");
+const FREE_VAR: &Label = l!("free_var");
 
 struct Dec<'a, 'o> {
     data: &'a [u8],
@@ -99,17 +126,8 @@ struct Dec<'a, 'o> {
     bounded: bool,
     /// Terms read so far (against `max_terms`).
     terms: usize,
+    arena: SpanArena,
     inflated: Option<Inflated>,
-}
-
-fn leaf(
-    field: &'static str,
-    offset: usize,
-    length: usize,
-    value: Value,
-    meaning: impl Into<Text>,
-) -> Span {
-    Span::leaf(field, offset, length, value, meaning)
 }
 
 impl<'a, 'o> Dec<'a, 'o> {
@@ -121,22 +139,25 @@ impl<'a, 'o> Dec<'a, 'o> {
             opts,
             bounded: false,
             terms: 0,
+            arena: SpanArena::default(),
             inflated: None,
         }
     }
 
-    fn finish(self, r: R<Term>, spans: Vec<Span>) -> TermDecoded {
+    fn finish(self, r: R<Term>) -> TermDecoded {
         match r {
             Ok(term) => TermDecoded {
                 term: Some(term),
-                spans,
+                arena: self.arena,
+                base: self.base,
                 consumed: self.pos,
                 status: Status::Complete,
                 inflated: self.inflated,
             },
             Err(stop) => TermDecoded {
                 term: None,
-                spans,
+                arena: self.arena,
+                base: self.base,
                 consumed: self.data.len(),
                 status: match stop {
                     Stop::Incomplete(i) => Status::Incomplete(i),
@@ -147,14 +168,17 @@ impl<'a, 'o> Dec<'a, 'o> {
         }
     }
 
+    #[inline]
     fn at(&self) -> usize {
         self.base + self.pos
     }
 
+    #[inline]
     fn remaining(&self) -> usize {
         self.data.len() - self.pos
     }
 
+    #[cold]
     fn invalid(&self, offset: usize, field: &str, message: impl Into<String>) -> Stop {
         Stop::Invalid(DecodeError {
             offset,
@@ -163,88 +187,96 @@ impl<'a, 'o> Dec<'a, 'o> {
         })
     }
 
-    fn take(&mut self, n: usize, field: &'static str) -> R<&'a [u8]> {
+    #[cold]
+    fn short(&self, n: usize, field: &'static str) -> Stop {
         let have = self.remaining();
-        if have < n {
-            if self.bounded {
-                return Err(self.invalid(
-                    self.at(),
-                    field,
-                    format!("needs {n} bytes, {have} remain in the inflated data"),
-                ));
-            }
-            return Err(Stop::Incomplete(Incomplete::new(
-                Some(n - have),
-                field.to_string(),
-            )));
+        if self.bounded {
+            return self.invalid(
+                self.at(),
+                field,
+                format!("needs {n} bytes, {have} remain in the inflated data"),
+            );
         }
-        let s = self.data.get(self.pos..self.pos + n).unwrap_or(&[]);
-        self.pos += n;
-        Ok(s)
+        Stop::Incomplete(Incomplete::new(
+            Some(n.saturating_sub(have)),
+            field.to_string(),
+        ))
     }
 
+    #[inline]
+    fn take(&mut self, n: usize, field: &'static str) -> R<&'a [u8]> {
+        let end = self.pos.saturating_add(n);
+        match self.data.get(self.pos..end) {
+            Some(s) => {
+                self.pos = end;
+                Ok(s)
+            }
+            None => Err(self.short(n, field)),
+        }
+    }
+
+    #[inline]
+    fn array<const N: usize>(&mut self, field: &'static str) -> R<[u8; N]> {
+        let end = self.pos.saturating_add(N);
+        match self
+            .data
+            .get(self.pos..end)
+            .and_then(|s| <[u8; N]>::try_from(s).ok())
+        {
+            Some(a) => {
+                self.pos = end;
+                Ok(a)
+            }
+            None => Err(self.short(N, field)),
+        }
+    }
+
+    #[inline]
     fn u8(&mut self, field: &'static str) -> R<u8> {
-        Ok(self.take(1, field)?.first().copied().unwrap_or(0))
+        match self.data.get(self.pos) {
+            Some(&b) => {
+                self.pos += 1;
+                Ok(b)
+            }
+            None => Err(self.short(1, field)),
+        }
     }
+    #[inline]
     fn u16(&mut self, field: &'static str) -> R<u16> {
-        let b = self.take(2, field)?;
-        Ok(u16::from_be_bytes([
-            b.first().copied().unwrap_or(0),
-            b.get(1).copied().unwrap_or(0),
-        ]))
+        Ok(u16::from_be_bytes(self.array(field)?))
     }
+    #[inline]
     fn u32(&mut self, field: &'static str) -> R<u32> {
-        let b = self.take(4, field)?;
-        let mut a = [0u8; 4];
-        a.copy_from_slice(b);
-        Ok(u32::from_be_bytes(a))
+        Ok(u32::from_be_bytes(self.array(field)?))
     }
+    #[inline]
     fn u64(&mut self, field: &'static str) -> R<u64> {
-        let b = self.take(8, field)?;
-        let mut a = [0u8; 8];
-        a.copy_from_slice(b);
-        Ok(u64::from_be_bytes(a))
+        Ok(u64::from_be_bytes(self.array(field)?))
     }
 
     /// Reads a fixed-size field and records its leaf.
-    fn num(
-        &mut self,
-        out: &mut Vec<Span>,
-        field: &'static str,
-        size: usize,
-        meaning: &'static str,
-    ) -> R<u64> {
+    #[inline]
+    fn num(&mut self, label: &'static Label, size: usize) -> R<u64> {
         let start = self.at();
+        let field = label.field;
         let v = match size {
             1 => u64::from(self.u8(field)?),
             2 => u64::from(self.u16(field)?),
             4 => u64::from(self.u32(field)?),
             _ => self.u64(field)?,
         };
-        out.push(leaf(field, start, size, Value::UInt(v), meaning));
+        self.arena.leaf(label, start, size, Val::UInt(v));
         Ok(v)
     }
 
     /// [`num`](Self::num) for a field of at most 4 bytes.
-    fn n32(
-        &mut self,
-        out: &mut Vec<Span>,
-        field: &'static str,
-        size: usize,
-        meaning: &'static str,
-    ) -> R<u32> {
-        Ok(u32::try_from(self.num(out, field, size.min(4), meaning)?).unwrap_or(u32::MAX))
+    fn n32(&mut self, label: &'static Label, size: usize) -> R<u32> {
+        Ok(u32::try_from(self.num(label, size.min(4))?).unwrap_or(u32::MAX))
     }
 
     /// [`num`](Self::num) for a 1-byte field.
-    fn n8(
-        &mut self,
-        out: &mut Vec<Span>,
-        field: &'static str,
-        size: usize,
-        meaning: &'static str,
-    ) -> R<u8> {
-        Ok(u8::try_from(self.num(out, field, size.min(1), meaning)?).unwrap_or(u8::MAX))
+    fn n8(&mut self, label: &'static Label) -> R<u8> {
+        Ok(u8::try_from(self.num(label, 1)?).unwrap_or(u8::MAX))
     }
 
     /// A count read off the wire, checked against what the bytes can hold
@@ -266,7 +298,7 @@ impl<'a, 'o> Dec<'a, 'o> {
         Ok(n)
     }
 
-    fn external(&mut self, out: &mut Vec<Span>) -> R<Term> {
+    fn external(&mut self) -> R<Term> {
         let start = self.at();
         let v = self.u8("version")?;
         if v != VERSION_MAGIC {
@@ -276,50 +308,43 @@ impl<'a, 'o> Dec<'a, 'o> {
                 format!("expected the version byte 131 (0x83), found {v} (0x{v:02x})"),
             ));
         }
-        out.push(leaf(
-            "version",
+        self.arena.leaf(
+            l!(
+                "version",
+                "131 = the external term format version byte (term_to_binary output starts with it)"
+            ),
             start,
             1,
-            Value::UInt(131),
-            "131 = the external term format version byte (term_to_binary output starts with it)",
-        ));
+            Val::UInt(131),
+        );
         if self.data.get(self.pos) == Some(&COMPRESSED) {
-            return self.compressed(out);
+            return self.compressed();
         }
-        self.term(out, Cow::Borrowed("term"))
+        self.term(TERM)
     }
 
-    fn compressed(&mut self, out: &mut Vec<Span>) -> R<Term> {
+    fn compressed(&mut self) -> R<Term> {
         let start = self.at();
-        let mut kids = Vec::new();
-        let r = self.compressed_inner(&mut kids);
-        out.push(Span {
-            field: Cow::Borrowed("compressed"),
-            offset: start,
-            length: self.at() - start,
-            value: Value::Null,
-            meaning: Cow::Borrowed(meaning(COMPRESSED)),
-            children: kids,
-        });
+        let g = self
+            .arena
+            .open(l!("compressed"), start, Mean::Tag(COMPRESSED));
+        let r = self.compressed_inner();
+        let end = self.at();
+        self.arena.close(g, end, Val::None);
         r
     }
 
-    fn compressed_inner(&mut self, kids: &mut Vec<Span>) -> R<Term> {
+    fn compressed_inner(&mut self) -> R<Term> {
         let t = self.at();
         self.u8("tag")?;
-        kids.push(leaf(
-            "tag",
-            t,
-            1,
-            Value::UInt(COMPRESSED.into()),
-            meaning(COMPRESSED),
-        ));
+        self.arena.tag(t, COMPRESSED);
         let size_at = self.at();
         let size = self.num(
-            kids,
-            "uncompressed_size",
+            l!(
+                "uncompressed_size",
+                "UncompressedSize: bytes of Tag+Data once inflated"
+            ),
             4,
-            "UncompressedSize: bytes of Tag+Data once inflated",
         )?;
         let size = usize::try_from(size).unwrap_or(usize::MAX);
         if size > self.opts.limits.max_inflated {
@@ -356,19 +381,21 @@ impl<'a, 'o> Dec<'a, 'o> {
             ));
         }
         self.pos += used;
-        kids.push(leaf(
-            "zlib",
+        self.arena.leaf(
+            l!(
+                "zlib",
+                "the zlib (RFC 1950) stream; its inflated bytes are decoded separately"
+            ),
             z_at,
             used,
-            Value::UInt(used as u64),
-            "the zlib (RFC 1950) stream; its inflated bytes are decoded separately",
-        ));
+            Val::UInt(u64::try_from(used).unwrap_or(u64::MAX)),
+        );
         let opts = self.opts;
         let mut inner = Dec::new(&bytes, 0, opts);
         inner.bounded = true;
-        let mut spans = Vec::new();
-        let r = inner.term(&mut spans, Cow::Borrowed("term"));
+        let r = inner.term(TERM);
         let used_inner = inner.pos;
+        let arena = inner.arena;
         let zlib = self
             .data
             .get(z_at - self.base..self.pos)
@@ -395,21 +422,50 @@ impl<'a, 'o> Dec<'a, 'o> {
             }
             Err(Stop::Incomplete(i)) => Err(self.invalid(z_at, "zlib", i.message)),
         };
-        self.inflated = Some(Inflated { bytes, spans });
+        self.inflated = Some(Inflated { bytes, arena });
         result
     }
 
-    /// One term: pushes its group span (also on error, with what was read).
-    /// Iterative: containers are kept on an explicit stack, so nesting costs
-    /// heap, not call stack, and the depth limit is a clean error.
-    fn term(&mut self, out: &mut Vec<Span>, field: Text) -> R<Term> {
+    /// The value shown on a term's group: scalars only.
+    fn value_of(&mut self, t: &Term) -> Val {
+        match t {
+            Term::SmallInteger(v) => Val::UInt((*v).into()),
+            Term::Integer(v) => Val::Int((*v).into()),
+            Term::Atom(a) => match a.enc {
+                AtomEnc::Atom => Val::Atom {
+                    skip: 3,
+                    latin1: true,
+                },
+                AtomEnc::SmallAtom => Val::Atom {
+                    skip: 2,
+                    latin1: true,
+                },
+                AtomEnc::AtomUtf8 => Val::Atom {
+                    skip: 3,
+                    latin1: false,
+                },
+                AtomEnc::SmallAtomUtf8 => Val::Atom {
+                    skip: 2,
+                    latin1: false,
+                },
+                AtomEnc::CacheRef(_) => Val::Owned(self.arena.own(a.text())),
+            },
+            _ => Val::None,
+        }
+    }
+
+    /// One term: its group node (also on error, with what was read) and
+    /// everything below it. Iterative: containers are kept on an explicit
+    /// stack, so nesting costs heap, not call stack, and the depth limit is
+    /// a clean error.
+    fn term(&mut self, field: &'static Label) -> R<Term> {
         let mut stack: Vec<Open> = Vec::new();
         let mut field = field;
         loop {
             let start = self.at();
             let tag = self.data.get(self.pos).copied();
             self.terms += 1;
-            if self.terms > self.opts.limits.max_terms {
+            if self.terms > self.opts.limits.max_terms || self.arena.len() > MAX_NODES {
                 let e = self.invalid(
                     start,
                     "term",
@@ -418,22 +474,21 @@ impl<'a, 'o> Dec<'a, 'o> {
                         self.opts.limits.max_terms
                     ),
                 );
-                self.unwind(stack, out);
+                self.unwind(&stack);
                 return Err(e);
             }
-            let mut kids = Vec::new();
-            let (mut term, mut span) = match self.head(&mut kids) {
+            let g = self.arena.open(field, start, Mean::Group(tag));
+            let mut term = match self.head() {
                 Ok(Head::Leaf(t)) => {
-                    let span = group(field, start, self.at() - start, value_of(&t), tag, kids);
-                    (t, span)
+                    let v = self.value_of(&t);
+                    let end = self.at();
+                    self.arena.close(g, end, v);
+                    t
                 }
                 Ok(Head::Open(kind, left)) => {
                     let open = Open {
                         kind,
-                        start,
-                        field,
-                        tag,
-                        kids,
+                        g,
                         items: Vec::with_capacity(left.min(self.remaining())),
                         left,
                     };
@@ -448,26 +503,21 @@ impl<'a, 'o> Dec<'a, 'o> {
                                 ),
                             );
                             stack.push(open);
-                            self.unwind(stack, out);
+                            self.unwind(&stack);
                             return Err(e);
                         }
                         field = open.child_field();
                         stack.push(open);
                         continue;
                     }
-                    let at = self.at();
-                    open.close(at)
+                    let end = self.at();
+                    self.arena.close(g, end, Val::None);
+                    open.into_term()
                 }
                 Err(e) => {
-                    out_or_parent(&mut stack, out).push(group(
-                        field,
-                        start,
-                        self.at() - start,
-                        Value::Null,
-                        tag,
-                        kids,
-                    ));
-                    self.unwind(stack, out);
+                    let end = self.at();
+                    self.arena.close(g, end, Val::None);
+                    self.unwind(&stack);
                     return Err(e);
                 }
             };
@@ -475,10 +525,8 @@ impl<'a, 'o> Dec<'a, 'o> {
             // container that this completes.
             loop {
                 let Some(top) = stack.last_mut() else {
-                    out.push(span);
                     return Ok(term);
                 };
-                top.kids.push(span);
                 top.items.push(term);
                 top.left -= 1;
                 if top.left > 0 {
@@ -488,78 +536,77 @@ impl<'a, 'o> Dec<'a, 'o> {
                 let Some(done) = stack.pop() else {
                     return Err(self.invalid(start, "term", "internal: empty stack"));
                 };
-                (term, span) = done.close(self.at());
+                let end = self.at();
+                self.arena.close(done.g, end, Val::None);
+                term = done.into_term();
             }
         }
     }
 
-    /// On an error, turns the open containers into group spans (what was
-    /// read so far), innermost first.
-    fn unwind(&self, mut stack: Vec<Open>, out: &mut Vec<Span>) {
+    /// On an error, closes the open containers' groups (what was read so
+    /// far).
+    fn unwind(&mut self, stack: &[Open]) {
         let end = self.at();
-        while let Some(o) = stack.pop() {
-            let span = group(o.field, o.start, end - o.start, Value::Null, o.tag, o.kids);
-            out_or_parent(&mut stack, out).push(span);
+        for o in stack.iter().rev() {
+            self.arena.close(o.g, end, Val::None);
         }
     }
 
     /// A sub-term that cannot contain other terms at any depth worth a stack
     /// (node atoms, arities, a fun's pid): read directly.
-    fn flat(&mut self, out: &mut Vec<Span>, field: &'static str) -> R<Term> {
+    fn flat(&mut self, field: &'static Label) -> R<Term> {
         let start = self.at();
         let tag = self.data.get(self.pos).copied();
-        let mut kids = Vec::new();
-        let r = match self.head(&mut kids) {
+        let g = self.arena.open(field, start, Mean::Group(tag));
+        let r = match self.head() {
             Ok(Head::Leaf(t)) => Ok(t),
             Ok(Head::Open(..)) => Err(self.invalid(
                 start,
-                field,
-                format!("{field} cannot be a tuple, list, map or fun"),
+                field.field,
+                format!("{} cannot be a tuple, list, map or fun", field.field),
             )),
             Err(e) => Err(e),
         };
-        let value = r.as_ref().map_or(Value::Null, value_of);
-        out.push(group(
-            Cow::Borrowed(field),
-            start,
-            self.at() - start,
-            value,
-            tag,
-            kids,
-        ));
+        let value = match &r {
+            Ok(t) => self.value_of(t),
+            Err(_) => Val::None,
+        };
+        let end = self.at();
+        self.arena.close(g, end, value);
         r
     }
 
-    fn atom_term(&mut self, out: &mut Vec<Span>, field: &'static str) -> R<Term> {
+    fn atom_term(&mut self, field: &'static Label) -> R<Term> {
         let at = self.at();
-        let t = self.flat(out, field)?;
+        let t = self.flat(field)?;
         match &t {
             Term::Atom(_) => Ok(t),
             Term::Nil => Ok(t), // "this node" inside LOCAL_EXT encodings
-            _ => Err(self.invalid(at, field, format!("{field} must be an atom"))),
+            _ => Err(self.invalid(at, field.field, format!("{} must be an atom", field.field))),
         }
     }
 
     #[inline(never)]
-    fn pid(&mut self, tag: u8, kids: &mut Vec<Span>) -> R<Term> {
+    fn pid(&mut self, tag: u8) -> R<Term> {
         let d = self;
-        let _ = tag;
-        let node = d.atom_term(kids, "node")?;
-        let id = d.n32(kids, "id", 4, "process number")?;
-        let serial = d.n32(kids, "serial", 4, "serial")?;
+        let node = d.atom_term(l!("node"))?;
+        let id = d.n32(l!("id", "process number"), 4)?;
+        let serial = d.n32(l!("serial", "serial"), 4)?;
         let creation = if tag == NEW_PID_EXT {
             d.n32(
-                kids,
-                "creation",
+                l!(
+                    "creation",
+                    "creation: which incarnation of the node (32-bit)"
+                ),
                 4,
-                "creation: which incarnation of the node (32-bit)",
             )?
         } else {
             d.n32(
-                kids,
-                "creation",
+                l!(
+                    "creation",
+                    "creation: which incarnation of the node (2 bits used)"
+                ),
                 1,
-                "creation: which incarnation of the node (2 bits used)",
             )?
         };
         Ok(Term::Pid(Pid {
@@ -572,25 +619,24 @@ impl<'a, 'o> Dec<'a, 'o> {
     }
 
     #[inline(never)]
-    fn port(&mut self, tag: u8, kids: &mut Vec<Span>) -> R<Term> {
+    fn port(&mut self, tag: u8) -> R<Term> {
         let d = self;
-        let _ = tag;
-        let node = d.atom_term(kids, "node")?;
+        let node = d.atom_term(l!("node"))?;
         let (kind, id, creation) = match tag {
             PORT_EXT => (
                 PortKind::Port,
-                d.num(kids, "id", 4, "port number")?,
-                d.n32(kids, "creation", 1, "creation (8-bit)")?,
+                d.num(l!("id", "port number"), 4)?,
+                d.n32(l!("creation", "creation (8-bit)"), 1)?,
             ),
             NEW_PORT_EXT => (
                 PortKind::NewPort,
-                d.num(kids, "id", 4, "port number")?,
-                d.n32(kids, "creation", 4, "creation (32-bit)")?,
+                d.num(l!("id", "port number"), 4)?,
+                d.n32(l!("creation", "creation (32-bit)"), 4)?,
             ),
             _ => (
                 PortKind::V4Port,
-                d.num(kids, "id", 8, "port number (64-bit)")?,
-                d.n32(kids, "creation", 4, "creation (32-bit)")?,
+                d.num(l!("id", "port number (64-bit)"), 8)?,
+                d.n32(l!("creation", "creation (32-bit)"), 4)?,
             ),
         };
         Ok(Term::Port(Port {
@@ -602,12 +648,11 @@ impl<'a, 'o> Dec<'a, 'o> {
     }
 
     #[inline(never)]
-    fn reference(&mut self, tag: u8, kids: &mut Vec<Span>) -> R<Term> {
+    fn reference(&mut self) -> R<Term> {
         let d = self;
-        let _ = tag;
-        let node = d.atom_term(kids, "node")?;
-        let id = d.n32(kids, "id", 4, "the reference's id word")?;
-        let creation = d.n32(kids, "creation", 1, "creation (8-bit)")?;
+        let node = d.atom_term(l!("node"))?;
+        let id = d.n32(l!("id", "the reference's id word"), 4)?;
+        let creation = d.n32(l!("creation", "creation (8-bit)"), 1)?;
         Ok(Term::Ref(Ref {
             kind: RefKind::Reference,
             node: Box::new(node),
@@ -617,11 +662,10 @@ impl<'a, 'o> Dec<'a, 'o> {
     }
 
     #[inline(never)]
-    fn new_reference(&mut self, tag: u8, kids: &mut Vec<Span>) -> R<Term> {
+    fn new_reference(&mut self, tag: u8) -> R<Term> {
         let d = self;
-        let _ = tag;
         let len_at = d.at();
-        let len = d.num(kids, "id_count", 2, "number of id words (1..5)")?;
+        let len = d.num(l!("id_count", "number of id words (1..5)"), 2)?;
         if len == 0 || len > 5 {
             return Err(d.invalid(
                 len_at,
@@ -629,15 +673,15 @@ impl<'a, 'o> Dec<'a, 'o> {
                 format!("{len} id words: OTP accepts 1..5"),
             ));
         }
-        let node = d.atom_term(kids, "node")?;
+        let node = d.atom_term(l!("node"))?;
         let creation = if tag == NEWER_REFERENCE_EXT {
-            d.n32(kids, "creation", 4, "creation (32-bit)")?
+            d.n32(l!("creation", "creation (32-bit)"), 4)?
         } else {
-            d.n32(kids, "creation", 1, "creation (8-bit)")?
+            d.n32(l!("creation", "creation (8-bit)"), 1)?
         };
         let mut ids = Vec::with_capacity(usize_of(len));
         for _ in 0..len {
-            ids.push(d.n32(kids, "id", 4, "an id word (wire order)")?);
+            ids.push(d.n32(l!("id", "an id word (wire order)"), 4)?);
         }
         let kind = if tag == NEWER_REFERENCE_EXT {
             RefKind::NewerReference
@@ -652,54 +696,48 @@ impl<'a, 'o> Dec<'a, 'o> {
         }))
     }
 
-    #[inline(never)]
-    fn tuple(&mut self, tag: u8, kids: &mut Vec<Span>) -> R<Head> {
+    #[inline]
+    fn tuple(&mut self, tag: u8) -> R<Head> {
         let d = self;
-        let _ = tag;
         let large = tag == LARGE_TUPLE_EXT;
         let n_at = d.at();
         let n = if large {
-            d.num(kids, "arity", 4, "number of elements")?
+            d.num(l!("arity", "number of elements"), 4)?
         } else {
-            d.num(kids, "arity", 1, "number of elements")?
+            d.num(l!("arity", "number of elements"), 1)?
         };
         let n = d.count(n, 1, n_at, "arity")?;
         Ok(Head::Open(OpenKind::Tuple { large }, n))
     }
 
     #[inline(never)]
-    fn map(&mut self, tag: u8, kids: &mut Vec<Span>) -> R<Head> {
+    fn map(&mut self) -> R<Head> {
         let d = self;
-        let _ = tag;
         let n_at = d.at();
-        let n = d.num(kids, "arity", 4, "number of key => value pairs")?;
+        let n = d.num(l!("arity", "number of key => value pairs"), 4)?;
         let n = d.count(n, 2, n_at, "arity")?;
         Ok(Head::Open(OpenKind::Map, n.saturating_mul(2)))
     }
 
-    #[inline(never)]
-    fn list(&mut self, tag: u8, kids: &mut Vec<Span>) -> R<Head> {
+    #[inline]
+    fn list(&mut self) -> R<Head> {
         let d = self;
-        let _ = tag;
         let n_at = d.at();
         let n = d.num(
-            kids,
-            "length",
+            l!("length", "number of elements (the tail is not counted)"),
             4,
-            "number of elements (the tail is not counted)",
         )?;
         let n = d.count(n, 1, n_at, "length")?;
         Ok(Head::Open(OpenKind::List, n.saturating_add(1)))
     }
 
     #[inline(never)]
-    fn export(&mut self, tag: u8, kids: &mut Vec<Span>) -> R<Term> {
+    fn export(&mut self) -> R<Term> {
         let d = self;
-        let _ = tag;
-        let module = d.atom_term(kids, "module")?;
-        let function = d.atom_term(kids, "function")?;
+        let module = d.atom_term(l!("module"))?;
+        let function = d.atom_term(l!("function"))?;
         let a_at = d.at();
-        let arity = d.flat(kids, "arity")?;
+        let arity = d.flat(l!("arity"))?;
         if !matches!(arity, Term::SmallInteger(_)) {
             return Err(d.invalid(
                 a_at,
@@ -715,30 +753,23 @@ impl<'a, 'o> Dec<'a, 'o> {
     }
 
     #[inline(never)]
-    fn new_fun(&mut self, tag: u8, kids: &mut Vec<Span>) -> R<Head> {
+    fn new_fun(&mut self) -> R<Head> {
         let d = self;
-        let _ = tag;
         let size = d.n32(
-            kids,
-            "size",
+            l!(
+                "size",
+                "Size: bytes from this field to the end (OTP ignores it)"
+            ),
             4,
-            "Size: bytes from this field to the end (OTP ignores it)",
         )?;
-        let arity = d.n8(kids, "arity", 1, "the fun's arity")?;
+        let arity = d.n8(l!("arity", "the fun's arity"))?;
         let u_at = d.at();
-        let u = d.take(16, "uniq")?;
-        let mut uniq = [0u8; 16];
-        uniq.copy_from_slice(u);
-        kids.push(leaf(
-            "uniq",
-            u_at,
-            16,
-            Value::Bytes(uniq.to_vec()),
-            "MD5 of the module's code",
-        ));
-        let index = d.n32(kids, "index", 4, "index in the module's fun table")?;
+        let uniq: [u8; 16] = d.array("uniq")?;
+        d.arena
+            .leaf(l!("uniq", "MD5 of the module's code"), u_at, 16, Val::Bytes);
+        let index = d.n32(l!("index", "index in the module's fun table"), 4)?;
         let nf_at = d.at();
-        let num_free = d.num(kids, "num_free", 4, "number of free variables")?;
+        let num_free = d.num(l!("num_free", "number of free variables"), 4)?;
         if num_free > 255 {
             return Err(d.invalid(
                 nf_at,
@@ -746,11 +777,11 @@ impl<'a, 'o> Dec<'a, 'o> {
                 format!("{num_free} free variables: at most 255"),
             ));
         }
-        let module = d.atom_term(kids, "module")?;
-        let old_index = d.flat(kids, "old_index")?;
-        let old_uniq = d.flat(kids, "old_uniq")?;
+        let module = d.atom_term(l!("module"))?;
+        let old_index = d.flat(l!("old_index"))?;
+        let old_uniq = d.flat(l!("old_uniq"))?;
         let p_at = d.at();
-        let pid = d.flat(kids, "pid")?;
+        let pid = d.flat(l!("pid"))?;
         if !matches!(pid, Term::Pid(_)) {
             return Err(d.invalid(p_at, "pid", "NEW_FUN_EXT needs a pid here"));
         }
@@ -771,15 +802,14 @@ impl<'a, 'o> Dec<'a, 'o> {
     }
 
     #[inline(never)]
-    fn old_fun(&mut self, tag: u8, kids: &mut Vec<Span>) -> R<Head> {
+    fn old_fun(&mut self) -> R<Head> {
         let d = self;
-        let _ = tag;
-        let num_free = d.num(kids, "num_free", 4, "number of free variables")?;
+        let num_free = d.num(l!("num_free", "number of free variables"), 4)?;
         let nf = d.count(num_free, 1, d.at(), "num_free")?;
-        let pid = d.flat(kids, "pid")?;
-        let module = d.atom_term(kids, "module")?;
-        let index = d.flat(kids, "index")?;
-        let uniq = d.flat(kids, "uniq")?;
+        let pid = d.flat(l!("pid"))?;
+        let module = d.atom_term(l!("module"))?;
+        let index = d.flat(l!("index"))?;
+        let uniq = d.flat(l!("uniq"))?;
         Ok(Head::Open(
             OpenKind::OldFun(Box::new(OldFun {
                 pid,
@@ -793,74 +823,241 @@ impl<'a, 'o> Dec<'a, 'o> {
     }
 
     #[inline(never)]
-    fn local(&mut self, tag: u8, kids: &mut Vec<Span>) -> R<Head> {
+    fn local(&mut self) -> R<Head> {
         let d = self;
-        let _ = tag;
-        let hash = d.n32(kids, "hash", 4, "a hash only the encoding node can check")?;
+        let hash = d.n32(l!("hash", "a hash only the encoding node can check"), 4)?;
         Ok(Head::Open(OpenKind::Local { hash }, 1))
     }
 
     #[inline(never)]
-    fn head(&mut self, kids: &mut Vec<Span>) -> R<Head> {
+    fn big(&mut self, tag: u8) -> R<Term> {
+        let large = tag == LARGE_BIG_EXT;
+        let n_at = self.at();
+        let n = if large {
+            self.num(l!("digit_count", "number of digit bytes"), 4)?
+        } else {
+            self.num(l!("digit_count", "number of digit bytes"), 1)?
+        };
+        let n = self.count(n, 1, n_at, "digit_count")?;
+        let s_at = self.at();
+        let sign = self.u8("sign")?;
+        self.arena.leaf(
+            if sign == 0 {
+                l!("sign", "sign 0: positive")
+            } else {
+                l!(
+                    "sign",
+                    "sign non-zero: negative (a separate sign byte, not two's complement)"
+                )
+            },
+            s_at,
+            1,
+            Val::UInt(sign.into()),
+        );
+        let d_at = self.at();
+        let digits = self.take(n, "digits")?.to_vec();
+        if n > 0 {
+            self.arena.leaf(
+                l!(
+                    "digits",
+                    "the magnitude in base 256, least significant byte FIRST (little-endian)"
+                ),
+                d_at,
+                n,
+                Val::Big(sign),
+            );
+        }
+        Ok(Term::Big {
+            large,
+            sign,
+            digits,
+        })
+    }
+
+    #[inline(never)]
+    fn old_float(&mut self) -> R<Term> {
+        let at = self.at();
+        let b = self.take(31, "value")?;
+        let text = String::from_utf8_lossy(b.split(|&c| c == 0).next().unwrap_or(&[]));
+        if text.trim().parse::<f64>().map(f64::is_finite) != Ok(true) {
+            return Err(self.invalid(at, "value", format!("{text:?} is not a float")));
+        }
+        self.arena.leaf(
+            l!(
+                "value",
+                "the float as \"%.20e\" text, NUL padded to 31 bytes"
+            ),
+            at,
+            31,
+            Val::OldFloat,
+        );
+        Ok(Term::OldFloat(b.to_vec()))
+    }
+
+    #[inline]
+    fn atom(&mut self, tag: u8) -> R<Term> {
+        let small = tag == SMALL_ATOM_EXT || tag == SMALL_ATOM_UTF8_EXT;
+        let utf8 = tag == ATOM_UTF8_EXT || tag == SMALL_ATOM_UTF8_EXT;
+        let len = if small {
+            self.num(l!("length", "byte length of the name"), 1)?
+        } else {
+            self.num(l!("length", "byte length of the name"), 2)?
+        };
+        let n_at = self.at();
+        let len = usize_of(len);
+        let b = self.take(len, "name")?;
+        let name = if utf8 {
+            match std::str::from_utf8(b) {
+                Ok(s) => {
+                    if len > 255 {
+                        let chars = s.chars().count();
+                        if chars > 255 {
+                            return Err(self.invalid(
+                                n_at,
+                                "name",
+                                format!("an atom of {chars} characters: at most 255"),
+                            ));
+                        }
+                    }
+                    s.to_owned()
+                }
+                Err(e) => {
+                    return Err(self.invalid(
+                        n_at + e.valid_up_to(),
+                        "name",
+                        "invalid UTF-8 in a UTF-8 atom",
+                    ))
+                }
+            }
+        } else {
+            if len > 255 {
+                return Err(self.invalid(
+                    n_at,
+                    "name",
+                    format!("an atom of {len} characters: at most 255"),
+                ));
+            }
+            match std::str::from_utf8(b) {
+                Ok(s) if b.is_ascii() => s.to_owned(),
+                _ => b.iter().map(|&c| char::from(c)).collect(),
+            }
+        };
+        if len > 0 {
+            self.arena.leaf(
+                if utf8 {
+                    l!("name", "the atom's name, UTF-8")
+                } else {
+                    l!("name", "the atom's name, Latin-1 (one byte per character)")
+                },
+                n_at,
+                len,
+                if utf8 { Val::Utf8 } else { Val::Latin1 },
+            );
+        }
+        let enc = match tag {
+            ATOM_EXT => AtomEnc::Atom,
+            SMALL_ATOM_EXT => AtomEnc::SmallAtom,
+            ATOM_UTF8_EXT => AtomEnc::AtomUtf8,
+            _ => AtomEnc::SmallAtomUtf8,
+        };
+        Ok(Term::Atom(Atom {
+            enc,
+            name: Some(name),
+        }))
+    }
+
+    #[inline(never)]
+    fn cache_ref(&mut self) -> R<Term> {
+        let at = self.at();
+        let i = self.u8("index")?;
+        let name = self
+            .opts
+            .atom_refs
+            .and_then(|refs| refs.get(usize::from(i)).cloned().flatten());
+        match &name {
+            Some(n) => {
+                let m = self.arena.own(format!("atom-cache ref {i} = '{n}'"));
+                self.arena.leaf(l!("index"), at, 1, Val::CacheRef(i, m));
+            }
+            None => self.arena.leaf(
+                l!(
+                    "index",
+                    "index into the distribution header's atom refs (no header given: unresolved)"
+                ),
+                at,
+                1,
+                Val::UInt(i.into()),
+            ),
+        }
+        Ok(Term::Atom(Atom {
+            enc: AtomEnc::CacheRef(i),
+            name,
+        }))
+    }
+
+    #[inline(never)]
+    fn bit_binary(&mut self) -> R<Term> {
+        let len_at = self.at();
+        let n = self.num(l!("length", "number of bytes"), 4)?;
+        let n = self.count(n, 1, len_at, "length")?;
+        let b_at = self.at();
+        let bits = self.n8(l!(
+            "bits",
+            "bits used in the last byte, from its most significant bit (1..8)"
+        ))?;
+        if bits > 8 || (bits == 0) != (n == 0) {
+            return Err(self.invalid(
+                b_at,
+                "bits",
+                format!("{bits} used bits with {n} bytes: must be 1..8 (0 only when empty)"),
+            ));
+        }
+        let at = self.at();
+        let data = self.take(n, "data")?.to_vec();
+        if n > 0 {
+            self.arena.leaf(
+                l!("data", "the bytes; the last one only partly used"),
+                at,
+                n,
+                Val::UInt(u64::try_from(n).unwrap_or(u64::MAX)),
+            );
+        }
+        Ok(Term::BitBinary { data, bits })
+    }
+
+    #[cold]
+    fn bad_tag(&self, at: usize, tag: u8) -> Stop {
+        let what = match tag {
+            VERSION_MAGIC => "131 is the version byte, not a term tag: a term inside a message does not repeat it",
+            COMPRESSED => "COMPRESSED only appears right after the version byte, at the top level",
+            72..=76 | 78 => "an internal tag of the emulator: never valid on the wire",
+            _ => "not an external term tag",
+        };
+        self.invalid(at, "tag", format!("tag {tag} (0x{tag:02x}): {what}"))
+    }
+
+    #[inline]
+    fn head(&mut self) -> R<Head> {
         let t_at = self.at();
         let tag = self.u8("tag")?;
-        kids.push(leaf("tag", t_at, 1, Value::UInt(tag.into()), meaning(tag)));
+        self.arena.tag(t_at, tag);
         Ok(Head::Leaf(match tag {
             SMALL_INTEGER_EXT => {
-                let v = self.num(kids, "value", 1, "the integer, unsigned")?;
+                let v = self.num(l!("value", "the integer, unsigned"), 1)?;
                 Term::SmallInteger(u8::try_from(v).unwrap_or(0))
             }
             INTEGER_EXT => {
                 let at = self.at();
-                let v = self.u32("value")? as i32;
-                kids.push(leaf(
-                    "value",
+                let v = i32::from_be_bytes(self.array("value")?);
+                self.arena.leaf(
+                    l!("value", "the integer, 32-bit two's complement"),
                     at,
                     4,
-                    Value::Int(v.into()),
-                    "the integer, 32-bit two's complement",
-                ));
+                    Val::Int(v.into()),
+                );
                 Term::Integer(v)
             }
-            SMALL_BIG_EXT | LARGE_BIG_EXT => {
-                let large = tag == LARGE_BIG_EXT;
-                let n_at = self.at();
-                let n = if large {
-                    self.num(kids, "digit_count", 4, "number of digit bytes")?
-                } else {
-                    self.num(kids, "digit_count", 1, "number of digit bytes")?
-                };
-                let n = self.count(n, 1, n_at, "digit_count")?;
-                let s_at = self.at();
-                let sign = self.u8("sign")?;
-                kids.push(leaf(
-                    "sign",
-                    s_at,
-                    1,
-                    Value::UInt(sign.into()),
-                    if sign == 0 {
-                        "sign 0: positive"
-                    } else {
-                        "sign non-zero: negative (a separate sign byte, not two's complement)"
-                    },
-                ));
-                let d_at = self.at();
-                let digits = self.take(n, "digits")?.to_vec();
-                if n > 0 {
-                    kids.push(leaf(
-                        "digits",
-                        d_at,
-                        n,
-                        Value::Text(super::big_decimal_short(sign, &digits)),
-                        "the magnitude in base 256, least significant byte FIRST (little-endian)",
-                    ));
-                }
-                Term::Big {
-                    large,
-                    sign,
-                    digits,
-                }
-            }
+            SMALL_BIG_EXT | LARGE_BIG_EXT => self.big(tag)?,
             NEW_FLOAT_EXT => {
                 let at = self.at();
                 let bits = self.u64("value")?;
@@ -872,194 +1069,61 @@ impl<'a, 'o> Dec<'a, 'o> {
                         "NaN or infinity: not an Erlang float (binary_to_term refuses it)",
                     ));
                 }
-                kids.push(leaf(
-                    "value",
+                self.arena.leaf(
+                    l!("value", "IEEE 754 double, big-endian"),
                     at,
                     8,
-                    Value::Text(super::float_text(f)),
-                    "IEEE 754 double, big-endian",
-                ));
+                    Val::Float(f),
+                );
                 Term::Float(f)
             }
-            FLOAT_EXT => {
-                let at = self.at();
-                let b = self.take(31, "value")?.to_vec();
-                let text = String::from_utf8_lossy(b.split(|&c| c == 0).next().unwrap_or(&[]))
-                    .into_owned();
-                if text.trim().parse::<f64>().map(f64::is_finite) != Ok(true) {
-                    return Err(self.invalid(at, "value", format!("{text:?} is not a float")));
-                }
-                kids.push(leaf(
-                    "value",
-                    at,
-                    31,
-                    Value::Text(text),
-                    "the float as \"%.20e\" text, NUL padded to 31 bytes",
-                ));
-                Term::OldFloat(b)
-            }
-            ATOM_EXT | SMALL_ATOM_EXT | ATOM_UTF8_EXT | SMALL_ATOM_UTF8_EXT => {
-                let small = tag == SMALL_ATOM_EXT || tag == SMALL_ATOM_UTF8_EXT;
-                let utf8 = tag == ATOM_UTF8_EXT || tag == SMALL_ATOM_UTF8_EXT;
-                let len = if small {
-                    self.num(kids, "length", 1, "byte length of the name")?
-                } else {
-                    self.num(kids, "length", 2, "byte length of the name")?
-                };
-                let n_at = self.at();
-                let b = self.take(usize_of(len), "name")?;
-                let name = if utf8 {
-                    match std::str::from_utf8(b) {
-                        Ok(s) => s.to_string(),
-                        Err(e) => {
-                            return Err(self.invalid(
-                                n_at + e.valid_up_to(),
-                                "name",
-                                "invalid UTF-8 in a UTF-8 atom",
-                            ))
-                        }
-                    }
-                } else {
-                    b.iter().map(|&c| char::from(c)).collect()
-                };
-                let chars = name.chars().count();
-                if chars > 255 {
-                    return Err(self.invalid(
-                        n_at,
-                        "name",
-                        format!("an atom of {chars} characters: at most 255"),
-                    ));
-                }
-                if len > 0 {
-                    kids.push(leaf(
-                        "name",
-                        n_at,
-                        usize_of(len),
-                        Value::Text(name.clone()),
-                        if utf8 {
-                            "the atom's name, UTF-8"
-                        } else {
-                            "the atom's name, Latin-1 (one byte per character)"
-                        },
-                    ));
-                }
-                let enc = match tag {
-                    ATOM_EXT => AtomEnc::Atom,
-                    SMALL_ATOM_EXT => AtomEnc::SmallAtom,
-                    ATOM_UTF8_EXT => AtomEnc::AtomUtf8,
-                    _ => AtomEnc::SmallAtomUtf8,
-                };
-                Term::Atom(Atom {
-                    enc,
-                    name: Some(name),
-                })
-            }
-            ATOM_CACHE_REF => {
-                let at = self.at();
-                let i = self.u8("index")?;
-                let name = self
-                    .opts
-                    .atom_refs
-                    .and_then(|refs| refs.get(usize::from(i)).cloned().flatten());
-                let m: Text = match &name {
-                    Some(n) => Cow::Owned(format!("atom-cache ref {i} = '{n}'")),
-                    None => Cow::Borrowed("index into the distribution header's atom refs (no header given: unresolved)"),
-                };
-                kids.push(leaf("index", at, 1, Value::UInt(i.into()), m));
-                Term::Atom(Atom {
-                    enc: AtomEnc::CacheRef(i),
-                    name,
-                })
-            }
-            PID_EXT | NEW_PID_EXT => self.pid(tag, kids)?,
-            PORT_EXT | NEW_PORT_EXT | V4_PORT_EXT => self.port(tag, kids)?,
-            REFERENCE_EXT => self.reference(tag, kids)?,
-            NEW_REFERENCE_EXT | NEWER_REFERENCE_EXT => self.new_reference(tag, kids)?,
-            SMALL_TUPLE_EXT | LARGE_TUPLE_EXT => return self.tuple(tag, kids),
-            MAP_EXT => return self.map(tag, kids),
+            FLOAT_EXT => self.old_float()?,
+            ATOM_EXT | SMALL_ATOM_EXT | ATOM_UTF8_EXT | SMALL_ATOM_UTF8_EXT => self.atom(tag)?,
+            ATOM_CACHE_REF => self.cache_ref()?,
+            PID_EXT | NEW_PID_EXT => self.pid(tag)?,
+            PORT_EXT | NEW_PORT_EXT | V4_PORT_EXT => self.port(tag)?,
+            REFERENCE_EXT => self.reference()?,
+            NEW_REFERENCE_EXT | NEWER_REFERENCE_EXT => self.new_reference(tag)?,
+            SMALL_TUPLE_EXT | LARGE_TUPLE_EXT => return self.tuple(tag),
+            MAP_EXT => return self.map(),
             NIL_EXT => Term::Nil,
             STRING_EXT => {
-                let n = self.num(kids, "length", 2, "number of elements (bytes)")?;
+                let n = self.num(l!("length", "number of elements (bytes)"), 2)?;
                 let at = self.at();
-                let b = self.take(usize_of(n), "bytes")?.to_vec();
+                let n = usize_of(n);
+                let b = self.take(n, "bytes")?.to_vec();
                 if n > 0 {
-                    kids.push(leaf(
-                        "bytes",
+                    self.arena.leaf(
+                        l!("bytes", "the list's elements, one byte each"),
                         at,
-                        usize_of(n),
-                        Value::Text(String::from_utf8_lossy(&b).into_owned()),
-                        "the list's elements, one byte each",
-                    ));
+                        n,
+                        Val::Utf8,
+                    );
                 }
                 Term::String(b)
             }
-            LIST_EXT => return self.list(tag, kids),
+            LIST_EXT => return self.list(),
             BINARY_EXT => {
-                let n = self.num(kids, "length", 4, "number of bytes")?;
+                let n = self.num(l!("length", "number of bytes"), 4)?;
                 let n_at = self.at();
                 let n = self.count(n, 1, n_at, "length")?;
                 let data = self.take(n, "data")?.to_vec();
                 if n > 0 {
-                    kids.push(leaf(
-                        "data",
+                    self.arena.leaf(
+                        l!("data", "the binary's bytes"),
                         n_at,
                         n,
-                        Value::UInt(n as u64),
-                        "the binary's bytes",
-                    ));
+                        Val::UInt(u64::try_from(n).unwrap_or(u64::MAX)),
+                    );
                 }
                 Term::Binary(data)
             }
-            BIT_BINARY_EXT => {
-                let len_at = self.at();
-                let n = self.num(kids, "length", 4, "number of bytes")?;
-                let n = self.count(n, 1, len_at, "length")?;
-                let b_at = self.at();
-                let bits = self.n8(
-                    kids,
-                    "bits",
-                    1,
-                    "bits used in the last byte, from its most significant bit (1..8)",
-                )?;
-                if bits > 8 || (bits == 0) != (n == 0) {
-                    return Err(self.invalid(
-                        b_at,
-                        "bits",
-                        format!(
-                            "{bits} used bits with {n} bytes: must be 1..8 (0 only when empty)"
-                        ),
-                    ));
-                }
-                let at = self.at();
-                let data = self.take(n, "data")?.to_vec();
-                if n > 0 {
-                    kids.push(leaf(
-                        "data",
-                        at,
-                        n,
-                        Value::UInt(n as u64),
-                        "the bytes; the last one only partly used",
-                    ));
-                }
-                Term::BitBinary { data, bits }
-            }
-            EXPORT_EXT => self.export(tag, kids)?,
-            NEW_FUN_EXT => return self.new_fun(tag, kids),
-            FUN_EXT => return self.old_fun(tag, kids),
-            LOCAL_EXT => return self.local(tag, kids),
-            other => {
-                let what = match other {
-                    VERSION_MAGIC => "131 is the version byte, not a term tag: a term inside a message does not repeat it",
-                    COMPRESSED => "COMPRESSED only appears right after the version byte, at the top level",
-                    72..=76 | 78 => "an internal tag of the emulator: never valid on the wire",
-                    _ => "not an external term tag",
-                };
-                return Err(self.invalid(
-                    t_at,
-                    "tag",
-                    format!("tag {other} (0x{other:02x}): {what}"),
-                ));
-            }
+            BIT_BINARY_EXT => self.bit_binary()?,
+            EXPORT_EXT => self.export()?,
+            NEW_FUN_EXT => return self.new_fun(),
+            FUN_EXT => return self.old_fun(),
+            LOCAL_EXT => return self.local(),
+            other => return Err(self.bad_tag(t_at, other)),
         }))
     }
 }
@@ -1090,32 +1154,30 @@ enum OpenKind {
 /// A container being read.
 struct Open {
     kind: OpenKind,
-    start: usize,
-    field: Text,
-    tag: Option<u8>,
-    kids: Vec<Span>,
+    /// Its group node in the arena.
+    g: usize,
     items: Vec<Term>,
     /// Children still to read.
     left: usize,
 }
 
 impl Open {
-    fn child_field(&self) -> Text {
-        Cow::Borrowed(match self.kind {
-            OpenKind::Tuple { .. } => "element",
-            OpenKind::List if self.left == 1 => "tail",
-            OpenKind::List => "element",
-            OpenKind::Map if self.items.len() % 2 == 0 => "key",
-            OpenKind::Map => "value",
-            OpenKind::NewFun(_) | OpenKind::OldFun(_) => "free_var",
-            OpenKind::Local { .. } => "term",
-        })
+    fn child_field(&self) -> &'static Label {
+        match self.kind {
+            OpenKind::Tuple { .. } => ELEMENT,
+            OpenKind::List if self.left == 1 => TAIL,
+            OpenKind::List => ELEMENT,
+            OpenKind::Map if self.items.len() % 2 == 0 => KEY,
+            OpenKind::Map => VALUE,
+            OpenKind::NewFun(_) | OpenKind::OldFun(_) => FREE_VAR,
+            OpenKind::Local { .. } => TERM,
+        }
     }
 
-    /// The finished term and its group span (`end`: absolute end offset).
-    fn close(self, end: usize) -> (Term, Span) {
+    /// The finished term.
+    fn into_term(self) -> Term {
         let mut items = self.items;
-        let term = match self.kind {
+        match self.kind {
             OpenKind::Tuple { large } => Term::Tuple {
                 large,
                 elems: items,
@@ -1147,53 +1209,7 @@ impl Open {
                 hash,
                 term: Box::new(items.pop().unwrap_or(Term::Nil)),
             },
-        };
-        let span = group(
-            self.field,
-            self.start,
-            end - self.start,
-            Value::Null,
-            self.tag,
-            self.kids,
-        );
-        (term, span)
-    }
-}
-
-/// The kids of the innermost open container, or the output.
-fn out_or_parent<'s>(stack: &'s mut [Open], out: &'s mut Vec<Span>) -> &'s mut Vec<Span> {
-    match stack.last_mut() {
-        Some(o) => &mut o.kids,
-        None => out,
-    }
-}
-
-/// A term's group span.
-fn group(
-    field: Text,
-    offset: usize,
-    length: usize,
-    value: Value,
-    tag: Option<u8>,
-    children: Vec<Span>,
-) -> Span {
-    Span {
-        field,
-        offset,
-        length,
-        value,
-        meaning: Cow::Borrowed(tag.map_or("a term", |t| name(t).unwrap_or("unknown tag"))),
-        children,
-    }
-}
-
-/// The value shown on a term's group span: scalars only.
-fn value_of(t: &Term) -> Value {
-    match t {
-        Term::SmallInteger(v) => Value::UInt((*v).into()),
-        Term::Integer(v) => Value::Int((*v).into()),
-        Term::Atom(a) => Value::Text(a.text()),
-        _ => Value::Null,
+        }
     }
 }
 

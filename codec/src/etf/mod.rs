@@ -15,6 +15,7 @@
 //! assert_eq!(term.encode_external().unwrap(), bytes);
 //! ```
 
+mod arena;
 mod decode;
 mod encode;
 pub mod otp;
@@ -22,6 +23,7 @@ pub mod tags;
 mod term;
 pub mod text;
 
+pub use arena::SpanArena;
 pub use decode::{decode_external, decode_term, Inflated, Limits, TermDecoded, TermOptions};
 pub use term::*;
 
