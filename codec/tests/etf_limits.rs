@@ -126,9 +126,9 @@ fn spans_at_the_depth_limit_render_on_a_1_mib_stack() {
         let b = nested_list(depth);
         let d = decode_external(&b, 0, &TermOptions::default());
         assert_eq!(d.status, Status::Complete);
-        // version; per level a group, its tag, length and [] tail (group +
-        // tag); the innermost [].
-        assert_eq!(d.arena.len(), 1 + 5 * depth + 2);
+        // version; per level a group and its length, and a [] tail; the
+        // innermost [] (tag leaves are implied by their groups).
+        assert_eq!(d.arena.len(), 1 + 3 * depth + 1);
         let spans = d.spans(&b);
         erldist_codec::span::check_tiling(&spans, 0, b.len()).unwrap();
         let mut s = &spans[1];

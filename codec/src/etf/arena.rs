@@ -68,8 +68,69 @@ pub(crate) enum Mean {
     Label,
     /// [`meaning`] of this tag.
     Tag(u8),
-    /// A term's group: the tag's name.
+    /// A term's group: the tag's name. With a tag, the group's first child
+    /// is the tag byte's leaf, implied (not stored).
     Group(Option<u8>),
+}
+
+impl Val {
+    /// As a kind and an 8-byte payload (nodes stay small).
+    #[inline]
+    fn pack(self) -> (Kind, u64) {
+        match self {
+            Val::None => (Kind::None, 0),
+            Val::UInt(v) => (Kind::UInt, v),
+            Val::Int(v) => (Kind::Int, u64::from_ne_bytes(v.to_ne_bytes())),
+            Val::Float(f) => (Kind::Float, f.to_bits()),
+            Val::Utf8 => (Kind::Utf8, 0),
+            Val::Latin1 => (Kind::Latin1, 0),
+            Val::Big(sign) => (Kind::Big, sign.into()),
+            Val::OldFloat => (Kind::OldFloat, 0),
+            Val::Bytes => (Kind::Bytes, 0),
+            Val::Atom { skip, latin1 } => (Kind::Atom, u64::from(skip) | u64::from(latin1) << 8),
+            Val::Owned(i) => (Kind::Owned, i.into()),
+            Val::CacheRef(i, m) => (Kind::CacheRef, u64::from(i) | u64::from(m) << 8),
+        }
+    }
+
+    fn unpack(kind: Kind, p: u64) -> Val {
+        let low = p.to_le_bytes()[0];
+        let high = u32::try_from(p >> 8).unwrap_or(u32::MAX);
+        match kind {
+            Kind::None => Val::None,
+            Kind::UInt => Val::UInt(p),
+            Kind::Int => Val::Int(i64::from_ne_bytes(p.to_ne_bytes())),
+            Kind::Float => Val::Float(f64::from_bits(p)),
+            Kind::Utf8 => Val::Utf8,
+            Kind::Latin1 => Val::Latin1,
+            Kind::Big => Val::Big(low),
+            Kind::OldFloat => Val::OldFloat,
+            Kind::Bytes => Val::Bytes,
+            Kind::Atom => Val::Atom {
+                skip: low,
+                latin1: high != 0,
+            },
+            Kind::Owned => Val::Owned(u32::try_from(p).unwrap_or(u32::MAX)),
+            Kind::CacheRef => Val::CacheRef(low, high),
+        }
+    }
+}
+
+/// [`Val`]'s variants.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    None,
+    UInt,
+    Int,
+    Float,
+    Utf8,
+    Latin1,
+    Big,
+    OldFloat,
+    Bytes,
+    Atom,
+    Owned,
+    CacheRef,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -77,9 +138,11 @@ struct Node {
     offset: usize,
     length: usize,
     label: &'static Label,
-    val: Val,
+    /// The value's payload (see [`Val::pack`]).
+    payload: u64,
     /// Index one past this node's last descendant.
     end: u32,
+    kind: Kind,
     mean: Mean,
 }
 
@@ -95,7 +158,8 @@ pub struct SpanArena {
 pub(crate) const MAX_NODES: usize = 0xffff_0000;
 
 impl SpanArena {
-    /// Number of spans (groups and leaves).
+    /// Number of nodes: every span but the tag byte leaves of terms (which
+    /// their groups imply).
     pub fn len(&self) -> usize {
         self.nodes.len()
     }
@@ -113,17 +177,19 @@ impl SpanArena {
     #[inline]
     pub(crate) fn leaf(&mut self, label: &'static Label, offset: usize, length: usize, val: Val) {
         let end = self.next_end().saturating_add(1);
+        let (kind, payload) = val.pack();
         self.nodes.push(Node {
             offset,
             length,
             label,
-            val,
+            payload,
             end,
+            kind,
             mean: Mean::Label,
         });
     }
 
-    /// Pushes a tag byte's leaf.
+    /// Pushes a tag byte's leaf (a term's group implies its own).
     #[inline]
     pub(crate) fn tag(&mut self, offset: usize, tag: u8) {
         let end = self.next_end().saturating_add(1);
@@ -131,8 +197,9 @@ impl SpanArena {
             offset,
             length: 1,
             label: l!("tag"),
-            val: Val::UInt(tag.into()),
+            payload: tag.into(),
             end,
+            kind: Kind::UInt,
             mean: Mean::Tag(tag),
         });
     }
@@ -146,8 +213,9 @@ impl SpanArena {
             offset,
             length: 0,
             label,
-            val: Val::None,
+            payload: 0,
             end,
+            kind: Kind::None,
             mean,
         });
         i
@@ -160,7 +228,7 @@ impl SpanArena {
         if let Some(n) = self.nodes.get_mut(i) {
             n.length = end.saturating_sub(n.offset);
             n.end = next;
-            n.val = val;
+            (n.kind, n.payload) = val.pack();
         }
     }
 
@@ -190,7 +258,10 @@ impl SpanArena {
                     attach(&mut open, &mut out, s);
                 }
             }
-            let span = self.render(n, input, base);
+            let mut span = self.render(n, input, base);
+            if let Mean::Group(Some(t)) = n.mean {
+                span.children.push(tag_leaf(n.offset, t));
+            }
             let end = usize::try_from(n.end).unwrap_or(usize::MAX);
             if end > i + 1 {
                 open.push((span, end));
@@ -210,7 +281,8 @@ impl SpanArena {
             .checked_sub(base)
             .and_then(|s| input.get(s..s.checked_add(n.length)?))
             .unwrap_or(&[]);
-        let value = match n.val {
+        let val = Val::unpack(n.kind, n.payload);
+        let value = match val {
             Val::None => Value::Null,
             Val::UInt(v) => Value::UInt(v),
             Val::Int(v) => Value::Int(v),
@@ -233,7 +305,7 @@ impl SpanArena {
             Val::Owned(i) => Value::Text(self.owned(i).to_string()),
             Val::CacheRef(i, _) => Value::UInt(i.into()),
         };
-        let meaning: Cow<'static, str> = match (n.val, n.mean) {
+        let meaning: Cow<'static, str> = match (val, n.mean) {
             (Val::CacheRef(_, m), _) => Cow::Owned(self.owned(m).to_string()),
             (_, Mean::Label) => Cow::Borrowed(n.label.meaning),
             (_, Mean::Tag(t)) => Cow::Borrowed(meaning(t)),
@@ -250,6 +322,11 @@ impl SpanArena {
             children: Vec::new(),
         }
     }
+}
+
+/// The leaf of a tag byte.
+fn tag_leaf(offset: usize, tag: u8) -> Span {
+    Span::leaf("tag", offset, 1, Value::UInt(tag.into()), meaning(tag))
 }
 
 fn latin1(b: &[u8]) -> String {
@@ -275,6 +352,6 @@ mod tests {
             std::mem::size_of::<Val>(),
             std::mem::size_of::<Mean>(),
         );
-        assert!(s.0 <= 48, "{s:?}");
+        assert!(s.0 <= 40, "{s:?}");
     }
 }

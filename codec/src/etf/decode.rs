@@ -1039,8 +1039,8 @@ impl<'a, 'o> Dec<'a, 'o> {
     #[inline]
     fn head(&mut self) -> R<Head> {
         let t_at = self.at();
+        // The tag's leaf is implied by the term's group (`Mean::Group`).
         let tag = self.u8("tag")?;
-        self.arena.tag(t_at, tag);
         Ok(Head::Leaf(match tag {
             SMALL_INTEGER_EXT => {
                 let v = self.num(l!("value", "the integer, unsigned"), 1)?;
