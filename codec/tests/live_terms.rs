@@ -24,6 +24,8 @@
     clippy::panic
 )]
 
+mod common;
+use common::erl::{escript, hex, reverse_big_maps, subterms, CHECKER};
 use erldist_codec::etf::text::{parse, to_erlang, to_erlang_expr, to_erlang_with, PrintOptions};
 use erldist_codec::etf::{decode_external, Term, TermOptions};
 use std::fmt::Write as _;
@@ -152,67 +154,6 @@ bits() ->
     <<X:N>>.
 "#;
 
-/// The checker of tests/etf_text.rs: `Kind \t Id \t WantHex \t PayloadHex`
-/// lines in, `Id true` (or what differed) out.
-const CHECKER: &str = r#"#!/usr/bin/env escript
-%% -*- coding: utf-8 -*-
--mode(compile).
-
-main([In]) ->
-    {ok, Data} = file:read_file(In),
-    Lines = binary:split(Data, <<"\n">>, [global, trim_all]),
-    lists:foreach(fun(L) -> io:put_chars([check(L), $\n]) end, Lines).
-
-check(Line) ->
-    [Kind, Id, WantHex, Payload] = binary:split(Line, <<"\t">>, [global]),
-    R = try
-            Want = binary_to_term(binary:decode_hex(WantHex)),
-            Got = got(Kind, binary:decode_hex(Payload)),
-            Opts = [{minor_version, 2}, deterministic],
-            case Got =:= Want andalso
-                term_to_binary(Got, Opts) =:= term_to_binary(Want, Opts) of
-                true -> true;
-                false -> {differs, Got}
-            end
-        catch C:E -> {C, E}
-        end,
-    [Id, " ", io_lib:format("~0P", [R, 12])].
-
-got(<<"term">>, Bin) ->
-    {ok, Toks, _} = erl_scan:string(unicode:characters_to_list(Bin)),
-    {ok, T} = erl_parse:parse_term(Toks ++ [{dot, 1}]),
-    T;
-got(<<"expr">>, Bin) ->
-    {ok, Toks, _} = erl_scan:string(unicode:characters_to_list(Bin)),
-    {ok, Exprs} = erl_parse:parse_exprs(Toks ++ [{dot, 1}]),
-    {value, V, _} = erl_eval:exprs(Exprs, []),
-    V;
-got(<<"bin">>, Bin) ->
-    binary_to_term(Bin).
-"#;
-
-fn escript() -> PathBuf {
-    let erl = Some(PathBuf::from("/usr/bin/erl"))
-        .filter(|p| p.exists())
-        .or_else(|| {
-            std::env::var_os("PATH").and_then(|paths| {
-                std::env::split_paths(&paths)
-                    .map(|d| d.join("erl"))
-                    .find(|p| p.exists())
-            })
-        });
-    erl.as_deref()
-        .and_then(Path::parent)
-        .map(|d| d.join("escript"))
-        .filter(|p| p.exists())
-        .unwrap_or_else(|| {
-            panic!(
-                "real Erlang (erl + escript, OTP 25) not found: run scripts/test.sh, \
-                 which installs erlang-base, then rerun these tests"
-            )
-        })
-}
-
 fn workdir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("erldist-live-terms-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -239,60 +180,6 @@ fn unhex(s: &str) -> Vec<u8> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
         .collect()
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().fold(String::new(), |mut s, x| {
-        let _ = write!(s, "{x:02x}");
-        s
-    })
-}
-
-fn subterms(t: &Term) -> Vec<&Term> {
-    let mut out = Vec::new();
-    let mut stack = vec![t];
-    while let Some(t) = stack.pop() {
-        out.push(t);
-        match t {
-            Term::Tuple { elems, .. } => stack.extend(elems),
-            Term::List { elems, tail } => {
-                stack.extend(elems);
-                stack.push(tail);
-            }
-            Term::Map(pairs) => {
-                for (k, v) in pairs {
-                    stack.push(k);
-                    stack.push(v);
-                }
-            }
-            Term::NewFun(f) => {
-                stack.extend(&f.free);
-                stack.push(&f.pid);
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-fn reverse_big_maps(t: &mut Term) {
-    match t {
-        Term::Map(pairs) => {
-            if pairs.len() > 32 {
-                pairs.reverse();
-            }
-            for (k, v) in pairs {
-                reverse_big_maps(k);
-                reverse_big_maps(v);
-            }
-        }
-        Term::Tuple { elems, .. } => elems.iter_mut().for_each(reverse_big_maps),
-        Term::List { elems, tail } => {
-            elems.iter_mut().for_each(reverse_big_maps);
-            reverse_big_maps(tail);
-        }
-        _ => {}
-    }
 }
 
 #[test]

@@ -2,6 +2,8 @@
 // Each test crate that includes this module uses only part of it.
 #![allow(dead_code)]
 
+pub mod erl;
+
 use std::collections::BTreeMap;
 
 /// The text of `tests/vectors/corpus/<name>`.
