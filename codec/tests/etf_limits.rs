@@ -170,3 +170,24 @@ fn spans_render_values_from_the_input() {
     );
     assert_eq!(el(4).children[3].offset, 10 + b.len() - 9);
 }
+
+#[test]
+fn walk_visits_every_term_in_wire_order_without_recursion() {
+    // {a, [b | c], #{d => e}}
+    let t = erldist_codec::etf::text::parse("{a, [b | c], #{d => e}}").unwrap();
+    let atoms: Vec<String> = t
+        .walk()
+        .filter_map(|s| match s {
+            erldist_codec::etf::Term::Atom(a) => Some(a.text()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(atoms, ["a", "b", "c", "d", "e"]);
+    on_small_stack(|| {
+        let b = nested_list(2000);
+        let t = decode_external(&b, 0, &TermOptions::default())
+            .term
+            .unwrap();
+        assert_eq!(t.walk().count(), 2 * 2000 + 1);
+    });
+}

@@ -241,8 +241,59 @@ pub enum Term {
 }
 
 impl Term {
+    /// The terms directly inside this one, in wire order (node atoms,
+    /// elements, keys and values, a list's tail, a fun's fields and free
+    /// variables, a COMPRESSED or LOCAL_EXT term's content).
+    pub fn children(&self) -> Vec<&Term> {
+        match self {
+            Term::Pid(p) => vec![&p.node],
+            Term::Port(p) => vec![&p.node],
+            Term::Ref(r) => vec![&r.node],
+            Term::Tuple { elems, .. } => elems.iter().collect(),
+            Term::List { elems, tail } => elems.iter().chain(std::iter::once(&**tail)).collect(),
+            Term::Map(pairs) => pairs.iter().flat_map(|(k, v)| [k, v]).collect(),
+            Term::Export {
+                module,
+                function,
+                arity,
+            } => vec![module, function, arity],
+            Term::NewFun(f) => [&f.module, &f.old_index, &f.old_uniq, &f.pid]
+                .into_iter()
+                .chain(f.free.iter())
+                .collect(),
+            Term::OldFun(f) => [&f.pid, &f.module, &f.index, &f.uniq]
+                .into_iter()
+                .chain(f.free.iter())
+                .collect(),
+            Term::Compressed { term, .. } | Term::Local { term, .. } => vec![term],
+            _ => Vec::new(),
+        }
+    }
+
+    /// This term and every term inside it, depth first in wire order,
+    /// without recursion (terms nest thousands deep).
+    pub fn walk(&self) -> Walk<'_> {
+        Walk { stack: vec![self] }
+    }
+
     /// An atom written as OTP writes it (SMALL_ATOM_UTF8_EXT when it fits).
     pub fn atom(name: &str) -> Term {
         Term::Atom(Atom::utf8(name))
+    }
+}
+
+/// The iterator of [`Term::walk`].
+#[derive(Debug)]
+pub struct Walk<'a> {
+    stack: Vec<&'a Term>,
+}
+
+impl<'a> Iterator for Walk<'a> {
+    type Item = &'a Term;
+
+    fn next(&mut self) -> Option<&'a Term> {
+        let t = self.stack.pop()?;
+        self.stack.extend(t.children().into_iter().rev());
+        Some(t)
     }
 }

@@ -339,46 +339,15 @@ fn push_b2t(out: &mut String, t: &Term) -> bool {
 
 /// Whether an atom inside `t` is an ATOM_CACHE_REF.
 fn has_cache_ref(t: &Term) -> bool {
-    let mut stack = vec![t];
-    while let Some(t) = stack.pop() {
-        match t {
-            Term::Atom(a) => {
-                if matches!(a.enc, AtomEnc::CacheRef(_)) {
-                    return true;
-                }
-            }
-            Term::Pid(p) => stack.push(&p.node),
-            Term::Port(p) => stack.push(&p.node),
-            Term::Ref(r) => stack.push(&r.node),
-            Term::Tuple { elems, .. } => stack.extend(elems),
-            Term::List { elems, tail } => {
-                stack.extend(elems);
-                stack.push(tail);
-            }
-            Term::Map(pairs) => {
-                for (k, v) in pairs {
-                    stack.push(k);
-                    stack.push(v);
-                }
-            }
-            Term::Export {
-                module,
-                function,
-                arity,
-            } => stack.extend([&**module, &**function, &**arity]),
-            Term::NewFun(f) => {
-                stack.extend([&f.module, &f.old_index, &f.old_uniq, &f.pid]);
-                stack.extend(&f.free);
-            }
-            Term::OldFun(f) => {
-                stack.extend([&f.pid, &f.module, &f.index, &f.uniq]);
-                stack.extend(&f.free);
-            }
-            Term::Compressed { term, .. } | Term::Local { term, .. } => stack.push(term),
-            _ => {}
-        }
-    }
-    false
+    t.walk().any(|s| {
+        matches!(
+            s,
+            Term::Atom(Atom {
+                enc: AtomEnc::CacheRef(_),
+                ..
+            })
+        )
+    })
 }
 
 fn push_joined<'b>(out: &mut String, items: impl Iterator<Item = &'b u8>) {

@@ -7,31 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// Every sub-term, without recursion (the corpus nests 1000 deep).
 pub fn subterms(t: &Term) -> Vec<&Term> {
-    let mut out = Vec::new();
-    let mut stack = vec![t];
-    while let Some(t) = stack.pop() {
-        out.push(t);
-        match t {
-            Term::Tuple { elems, .. } => stack.extend(elems),
-            Term::List { elems, tail } => {
-                stack.extend(elems);
-                stack.push(tail);
-            }
-            Term::Map(pairs) => {
-                for (k, v) in pairs {
-                    stack.push(k);
-                    stack.push(v);
-                }
-            }
-            Term::NewFun(f) => {
-                stack.extend(&f.free);
-                stack.push(&f.pid);
-            }
-            Term::Compressed { term, .. } | Term::Local { term, .. } => stack.push(term),
-            _ => {}
-        }
-    }
-    out
+    t.walk().collect()
 }
 
 pub fn hex(b: &[u8]) -> String {
