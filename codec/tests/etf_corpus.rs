@@ -11,59 +11,31 @@
 )]
 
 use erldist_codec::epmd::Status;
+mod common;
+use common::terms::{term_rows, COLS};
 use erldist_codec::etf::{decode_external, TermOptions};
 use erldist_codec::span::check_tiling;
 
-struct Row {
-    text: String,
-    encodings: Vec<(&'static str, Vec<u8>)>,
-}
-
-fn rows() -> Vec<Row> {
-    let p = format!("{}/tests/vectors/terms.tsv", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&p).unwrap();
-    let cols = ["default", "minor0", "minor2", "compressed", "deterministic"];
-    text.lines()
-        .filter(|l| !l.starts_with("#term_w") && !l.starts_with("#generated"))
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            Row {
-                text: f[0].to_string(),
-                encodings: cols
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| (*c, erldist_codec::input::parse_hex(f[i + 1]).unwrap().bytes))
-                    .collect(),
-            }
-        })
-        .collect()
-}
-
 #[test]
 fn every_corpus_encoding_decodes_tiles_and_round_trips() {
-    let rows = rows();
+    let rows = term_rows();
     assert!(rows.len() >= 197, "{} rows", rows.len());
     let opts = TermOptions::default();
     for row in &rows {
-        for (col, bytes) in &row.encodings {
+        for (col, bytes) in COLS.iter().zip(&row.cols) {
             let d = decode_external(bytes, 0, &opts);
             assert_eq!(
                 d.status,
                 Status::Complete,
                 "{} [{col}]: {:?}",
-                row.text,
+                row.w,
                 d.status
             );
-            assert_eq!(d.consumed, bytes.len(), "{} [{col}]", row.text);
+            assert_eq!(d.consumed, bytes.len(), "{} [{col}]", row.w);
             check_tiling(&d.spans(bytes), 0, bytes.len())
-                .unwrap_or_else(|e| panic!("{} [{col}]: {e}", row.text));
+                .unwrap_or_else(|e| panic!("{} [{col}]: {e}", row.w));
             let term = d.term.unwrap();
-            assert_eq!(
-                &term.encode_external().unwrap(),
-                bytes,
-                "{} [{col}]",
-                row.text
-            );
+            assert_eq!(&term.encode_external().unwrap(), bytes, "{} [{col}]", row.w);
             if let Some(inf) = &d.inflated {
                 check_tiling(&inf.spans(), 0, inf.bytes.len()).unwrap();
             }
@@ -74,8 +46,8 @@ fn every_corpus_encoding_decodes_tiles_and_round_trips() {
 #[test]
 fn prefixes_are_incomplete() {
     let opts = TermOptions::default();
-    for row in rows() {
-        for (col, bytes) in &row.encodings {
+    for row in term_rows() {
+        for (col, bytes) in COLS.iter().zip(&row.cols) {
             if bytes.len() > 600 || *col == "compressed" {
                 continue;
             }
@@ -84,7 +56,7 @@ fn prefixes_are_incomplete() {
                 assert!(
                     d.status.is_incomplete(),
                     "{} [{col}] prefix {n}/{}: {:?}",
-                    row.text,
+                    row.w,
                     bytes.len(),
                     d.status
                 );

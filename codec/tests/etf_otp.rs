@@ -22,6 +22,8 @@
     clippy::panic
 )]
 
+mod common;
+use common::terms::{term_rows, COLS};
 use erldist_codec::epmd::Status;
 use erldist_codec::etf::otp::{
     compare, otp_term, same_term, term_to_binary, term_to_binary_with, T2bOptions,
@@ -30,39 +32,6 @@ use erldist_codec::etf::{decode_external, Atom, AtomEnc, NewFun, Pid, Port, Port
 use erldist_codec::etf::{RefKind, Term, TermOptions};
 use std::cmp::Ordering;
 use std::fmt::Write as _;
-
-struct Row {
-    id: usize,
-    text: String,
-    /// default, minor0, minor2, compressed, deterministic
-    cols: Vec<Vec<u8>>,
-}
-
-const COLS: [&str; 5] = ["default", "minor0", "minor2", "compressed", "deterministic"];
-
-fn rows() -> Vec<Row> {
-    let p = format!("{}/tests/vectors/terms.tsv", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&p).unwrap();
-    let rows: Vec<Row> = text
-        .lines()
-        .filter(|l| !l.starts_with("#term_w") && !l.starts_with("#generated"))
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            assert_eq!(f.len(), 8, "{l}");
-            Row {
-                id: f[6].parse().unwrap(),
-                text: f[0].to_string(),
-                cols: (1..=5).map(|i| unhex(f[i])).collect(),
-            }
-        })
-        .collect();
-    assert_eq!(rows.len(), 197);
-    rows
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    erldist_codec::input::parse_hex(s).unwrap().bytes
-}
 
 fn hex(b: &[u8]) -> String {
     let mut s = String::with_capacity(b.len() * 2);
@@ -152,7 +121,7 @@ fn only_map_order_differs(ours: &[u8], theirs: &[u8]) -> Option<usize> {
 
 #[test]
 fn corpus_term_to_binary_is_byte_identical() {
-    let rows = rows();
+    let rows = term_rows();
     let mut exact = 0;
     let mut order_only: Vec<(usize, &str)> = Vec::new();
     for row in &rows {
@@ -171,7 +140,7 @@ fn corpus_term_to_binary_is_byte_identical() {
                 panic!(
                     "#{} {} [{}]\n ours   {}\n theirs {}",
                     row.id,
-                    row.text.chars().take(80).collect::<String>(),
+                    row.w.chars().take(80).collect::<String>(),
                     COLS[col],
                     hex(&ours[..ours.len().min(200)]),
                     hex(&theirs[..theirs.len().min(200)])
@@ -205,7 +174,7 @@ fn corpus_term_to_binary_is_byte_identical() {
     // Exactly the k1..k100 map, in the three columns that keep OTP's order.
     let k_row = rows
         .iter()
-        .find(|r| r.text.starts_with("#{k"))
+        .find(|r| r.w.starts_with("#{k"))
         .map(|r| r.id)
         .unwrap();
     assert_eq!(
@@ -218,7 +187,7 @@ fn corpus_term_to_binary_is_byte_identical() {
 #[test]
 fn every_encoding_normalizes_to_the_same_bytes() {
     let o2 = opts(2, None, false);
-    for row in rows() {
+    for row in term_rows() {
         for (col, bytes) in row.cols.iter().enumerate() {
             let t = decode(bytes);
             let ours = term_to_binary_with(&t, &o2, &corpus_vm_atoms).unwrap();
@@ -233,11 +202,11 @@ fn every_encoding_normalizes_to_the_same_bytes() {
 
 #[test]
 fn deep_corpus_terms_fit_a_one_mib_stack() {
-    let rows = rows();
+    let rows = term_rows();
     std::thread::Builder::new()
         .stack_size(1 << 20)
         .spawn(move || {
-            for row in rows.iter().filter(|r| r.text.len() > 1500) {
+            for row in rows.iter().filter(|r| r.w.len() > 1500) {
                 let t = decode(&row.cols[2]);
                 for (col, o) in plain_columns() {
                     let b = term_to_binary_with(&t, &o, &corpus_vm_atoms).unwrap();
@@ -797,7 +766,7 @@ fn order_terms() -> Vec<Term> {
 
 #[test]
 fn real_erl_agrees() {
-    let rows = rows();
+    let rows = term_rows();
     let mut b = Batch::default();
     let c6 = opts(1, Some(6), false);
 

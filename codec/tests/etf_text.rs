@@ -14,6 +14,7 @@
 
 mod common;
 use common::erl::{escript, hex, reverse_big_maps, subterms, CHECKER};
+use common::terms::term_rows;
 use erldist_codec::etf::text::{
     atom_needs_quotes, parse, parse_with, to_erlang, to_erlang_expr, to_erlang_with, ParseOptions,
     PrintOptions,
@@ -21,33 +22,6 @@ use erldist_codec::etf::text::{
 use erldist_codec::etf::{decode_external, Pid, PortKind, RefKind, Term, TermOptions};
 use std::fmt::Write as _;
 use std::process::Command;
-
-struct Row {
-    /// `io_lib:format("~w", [T])`.
-    w: String,
-    /// `term_to_binary(T, [{minor_version, 2}])`.
-    minor2: Vec<u8>,
-    id: String,
-}
-
-fn rows() -> Vec<Row> {
-    let p = format!("{}/tests/vectors/terms.tsv", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&p).unwrap();
-    let rows: Vec<Row> = text
-        .lines()
-        .filter(|l| !l.starts_with("#term_w") && !l.starts_with("#generated"))
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            Row {
-                w: f[0].to_string(),
-                minor2: erldist_codec::input::parse_hex(f[3]).unwrap().bytes,
-                id: f[6].to_string(),
-            }
-        })
-        .collect();
-    assert_eq!(rows.len(), 197);
-    rows
-}
 
 fn decode(bytes: &[u8]) -> Term {
     let d = decode_external(bytes, 0, &TermOptions::default());
@@ -141,27 +115,27 @@ fn run_erlang(checks: &[Check]) -> Vec<String> {
 #[test]
 fn corpus_printed_terms_read_back_in_real_erlang() {
     let mut checks = Vec::new();
-    for row in rows() {
-        let t = decode(&row.minor2);
+    for row in term_rows() {
+        let t = decode(row.minor2());
         if has_opaque(&t) {
             checks.push(Check {
                 kind: "expr",
-                id: row.id.clone(),
-                want: row.minor2.clone(),
+                id: row.id.to_string(),
+                want: row.minor2().to_vec(),
                 payload: to_erlang_expr(&t).into_bytes(),
             });
         } else {
             checks.push(Check {
                 kind: "term",
-                id: row.id.clone(),
-                want: row.minor2.clone(),
+                id: row.id.to_string(),
+                want: row.minor2().to_vec(),
                 payload: to_erlang(&t).into_bytes(),
             });
             // The ~w form too (the same text Erlang printed, if equal).
             checks.push(Check {
                 kind: "term",
                 id: format!("{}w", row.id),
-                want: row.minor2.clone(),
+                want: row.minor2().to_vec(),
                 payload: to_erlang_with(&t, &PrintOptions::W).into_bytes(),
             });
             if has_big_map(&t) {
@@ -169,7 +143,7 @@ fn corpus_printed_terms_read_back_in_real_erlang() {
                 checks.push(Check {
                     kind: "bin",
                     id: format!("{}p", row.id),
-                    want: row.minor2.clone(),
+                    want: row.minor2().to_vec(),
                     payload: parsed.encode_external().unwrap(),
                 });
             }
@@ -194,8 +168,8 @@ fn corpus_printed_terms_read_back_in_real_erlang() {
 fn w_printing_matches_erlang_column_one() {
     let mut n = 0;
     let mut big = 0;
-    for row in rows() {
-        let mut t = decode(&row.minor2);
+    for row in term_rows() {
+        let mut t = decode(row.minor2());
         if has_opaque(&t) {
             continue;
         }
@@ -215,20 +189,20 @@ fn w_printing_matches_erlang_column_one() {
 #[test]
 fn corpus_w_text_parses_to_minor2_bytes() {
     let mut n = 0;
-    for row in rows() {
-        let t = decode(&row.minor2);
+    for row in term_rows() {
+        let t = decode(row.minor2());
         if has_opaque(&t) || has_big_map(&t) {
             continue;
         }
         let parsed = parse(&row.w).unwrap_or_else(|e| panic!("id {}: {e}\n{}", row.id, row.w));
         let bytes = parsed.encode_external().unwrap();
         assert!(
-            bytes == row.minor2,
+            bytes == row.minor2(),
             "id {}: {}\n got  {}\n want {}",
             row.id,
             row.w.chars().take(200).collect::<String>(),
             hex(&bytes),
-            hex(&row.minor2)
+            hex(row.minor2())
         );
         n += 1;
     }
@@ -239,8 +213,8 @@ fn corpus_w_text_parses_to_minor2_bytes() {
 /// included (local funs have no text form to read back).
 #[test]
 fn corpus_printed_text_parses_back_to_the_same_bytes() {
-    for row in rows() {
-        let t = decode(&row.minor2);
+    for row in term_rows() {
+        let t = decode(row.minor2());
         if subterms(&t)
             .into_iter()
             .any(|s| matches!(s, Term::NewFun(_) | Term::OldFun(_)))
@@ -253,7 +227,7 @@ fn corpus_printed_text_parses_back_to_the_same_bytes() {
         let parsed = parse(&text).unwrap_or_else(|e| panic!("id {}: {e}\n{text}", row.id));
         assert_eq!(
             hex(&parsed.encode_external().unwrap()),
-            hex(&row.minor2),
+            hex(row.minor2()),
             "id {}: {text}",
             row.id
         );
@@ -264,8 +238,8 @@ fn corpus_printed_text_parses_back_to_the_same_bytes() {
 #[test]
 fn opaque_terms_show_node_creation_and_numbers() {
     let mut seen = 0;
-    for row in rows() {
-        let t = decode(&row.minor2);
+    for row in term_rows() {
+        let t = decode(row.minor2());
         let text = to_erlang(&t);
         for s in subterms(&t) {
             let node = |n: &Term| match n {
@@ -310,19 +284,19 @@ fn opaque_terms_show_node_creation_and_numbers() {
     }
     assert!(seen >= 25, "{seen}");
     // The exact forms.
-    let rows = rows();
-    let by_id = |id: &str| {
+    let rows = term_rows();
+    let by_id = |id: usize| {
         let r = rows.iter().find(|r| r.id == id).unwrap();
-        to_erlang(&decode(&r.minor2))
+        to_erlang(&decode(r.minor2()))
     };
-    assert_eq!(by_id("162"), "#Pid<'b@127.0.0.1'.86.0;c=1795527694>");
-    assert_eq!(by_id("165"), "#Port<nonode@nohost.0;c=0>");
-    assert_eq!(by_id("172"), "#Ref<nonode@nohost.1.2.3;c=0>");
+    assert_eq!(by_id(162), "#Pid<'b@127.0.0.1'.86.0;c=1795527694>");
+    assert_eq!(by_id(165), "#Port<nonode@nohost.0;c=0>");
+    assert_eq!(by_id(172), "#Ref<nonode@nohost.1.2.3;c=0>");
     assert_eq!(
-        by_id("173"),
+        by_id(173),
         "#Ref<'b@127.0.0.1'.3186992820.3310682113.46830;c=1795527694>"
     );
-    assert!(by_id("178").starts_with(
+    assert!(by_id(178).starts_with(
         "#Fun<corpus_terms.204.133367322;arity=0,index=204,uniq=fe60c3538e0f80a3d40163f2a9e1fd60,pid=#Pid<nonode@nohost."
     ));
 }
@@ -793,7 +767,7 @@ fn mutated_text_never_panics_and_round_trips() {
          #Pid<Ref<Port<Fun<;c=.utf8/float:16 little unit:3 fun m:f/2 end 16#ff é日\u{1F600}"
         .chars()
         .collect();
-    let rows = rows();
+    let rows = term_rows();
     let mut seed: u64 = 0x1234_5678;
     let mut rnd = move |n: usize| {
         seed ^= seed << 13;
