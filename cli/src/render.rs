@@ -53,6 +53,31 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
+fn table_header(out: &mut String) {
+    let _ = writeln!(
+        out,
+        "  {:<6}  {:<36} {:<18} {:<16} meaning",
+        "offset", "hex", "field", "value"
+    );
+}
+
+/// Nothing for a complete decode; the incomplete or error line otherwise.
+fn status_line(out: &mut String, status: &Status, indent: &str) {
+    match status {
+        Status::Complete => {}
+        Status::Incomplete(i) => {
+            let _ = writeln!(out, "{indent}{}", i.message);
+        }
+        Status::Invalid(e) => {
+            let _ = writeln!(
+                out,
+                "{indent}error at byte {} ({}): {}",
+                e.offset, e.field, e.message
+            );
+        }
+    }
+}
+
 /// The whole report as text.
 pub fn report(r: &Report) -> String {
     let mut out = String::new();
@@ -94,25 +119,9 @@ pub fn report(r: &Report) -> String {
         if !f.direction_reason.is_empty() {
             let _ = writeln!(out, "  direction: {}", f.direction_reason);
         }
-        let _ = writeln!(
-            out,
-            "  {:<6}  {:<36} {:<18} {:<16} meaning",
-            "offset", "hex", "field", "value"
-        );
+        table_header(&mut out);
         rows(&mut out, &f.spans, &f.bytes, f.offset, 0);
-        match &f.status {
-            Status::Complete => {}
-            Status::Incomplete(i) => {
-                let _ = writeln!(out, "  {}", i.message);
-            }
-            Status::Invalid(e) => {
-                let _ = writeln!(
-                    out,
-                    "  error at byte {} ({}): {}",
-                    e.offset, e.field, e.message
-                );
-            }
-        }
+        status_line(&mut out, &f.status, "  ");
         for n in &f.notes {
             let _ = writeln!(
                 out,
@@ -137,33 +146,16 @@ pub fn term(r: &erldist_codec::TermReport, layout: bool) -> String {
     if let Some(t) = &r.text {
         let _ = writeln!(out, "{t}");
     }
-    match &r.decoded.status {
-        Status::Complete => {
-            if r.decoded.consumed < r.bytes.len() {
-                let _ = writeln!(
-                    out,
-                    "note: {} bytes after the term were not decoded",
-                    r.bytes.len() - r.decoded.consumed
-                );
-            }
-        }
-        Status::Incomplete(i) => {
-            let _ = writeln!(out, "{}", i.message);
-        }
-        Status::Invalid(e) => {
-            let _ = writeln!(
-                out,
-                "error at byte {} ({}): {}",
-                e.offset, e.field, e.message
-            );
-        }
-    }
-    if layout || !r.decoded.status.is_complete() {
+    status_line(&mut out, &r.decoded.status, "");
+    if r.decoded.status.is_complete() && r.decoded.consumed < r.bytes.len() {
         let _ = writeln!(
             out,
-            "  {:<6}  {:<36} {:<18} {:<16} meaning",
-            "offset", "hex", "field", "value"
+            "note: {} bytes after the term were not decoded",
+            r.bytes.len() - r.decoded.consumed
         );
+    }
+    if layout || !r.decoded.status.is_complete() {
+        table_header(&mut out);
         rows(&mut out, &r.decoded.spans(&r.bytes), &r.bytes, 0, 0);
         if let Some(inf) = &r.decoded.inflated {
             let _ = writeln!(out, "inflated ({} bytes):", inf.bytes.len());

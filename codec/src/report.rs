@@ -450,24 +450,15 @@ impl Serialize for Frame {
         m.serialize_entry("length", &self.bytes.len())?;
         m.serialize_entry("hex", &crate::hex::encode(&self.bytes))?;
         m.serialize_entry("fields", &Fields(&self.fields))?;
-        let spans: Vec<SpanJson<'_>> = self
-            .spans
-            .iter()
-            .map(|span| SpanJson {
-                span,
-                stream: &self.bytes,
-                stream_offset: self.offset,
-            })
-            .collect();
-        m.serialize_entry("spans", &spans)?;
-        match &self.status {
-            Status::Invalid(e) => m.serialize_entry("error", e)?,
-            _ => m.serialize_entry("error", &None::<()>)?,
-        }
-        match &self.status {
-            Status::Incomplete(i) => m.serialize_entry("incomplete", i)?,
-            _ => m.serialize_entry("incomplete", &None::<()>)?,
-        }
+        m.serialize_entry(
+            "spans",
+            &Spans {
+                spans: &self.spans,
+                bytes: &self.bytes,
+                offset: self.offset,
+            },
+        )?;
+        serialize_status(&mut m, &self.status)?;
         m.serialize_entry("notes", &self.notes)?;
         m.serialize_entry("line", &self.line)?;
         m.serialize_entry("epmd_says", &self.epmd_says)?;
@@ -528,9 +519,23 @@ pub fn decode_term_bytes(bytes: &[u8], opts: &crate::etf::TermOptions<'_>) -> Te
     }
 }
 
+/// Spans with their bytes (`bytes` starts at absolute `offset`).
 struct Spans<'a> {
     spans: &'a [Span],
     bytes: &'a [u8],
+    offset: usize,
+}
+
+/// The contract's `error` and `incomplete` keys of a status.
+fn serialize_status<M: SerializeMap>(m: &mut M, status: &Status) -> Result<(), M::Error> {
+    match status {
+        Status::Invalid(e) => m.serialize_entry("error", e)?,
+        _ => m.serialize_entry("error", &None::<()>)?,
+    }
+    match status {
+        Status::Incomplete(i) => m.serialize_entry("incomplete", i),
+        _ => m.serialize_entry("incomplete", &None::<()>),
+    }
 }
 
 impl Serialize for Spans<'_> {
@@ -541,7 +546,7 @@ impl Serialize for Spans<'_> {
             .map(|span| SpanJson {
                 span,
                 stream: self.bytes,
-                stream_offset: 0,
+                stream_offset: self.offset,
             })
             .collect();
         v.serialize(s)
@@ -562,16 +567,10 @@ impl Serialize for TermReport {
             &Spans {
                 spans: &d.spans(&self.bytes),
                 bytes: &self.bytes,
+                offset: 0,
             },
         )?;
-        match &d.status {
-            Status::Invalid(e) => m.serialize_entry("error", e)?,
-            _ => m.serialize_entry("error", &None::<()>)?,
-        }
-        match &d.status {
-            Status::Incomplete(i) => m.serialize_entry("incomplete", i)?,
-            _ => m.serialize_entry("incomplete", &None::<()>)?,
-        }
+        serialize_status(&mut m, &d.status)?;
         match &d.inflated {
             Some(inf) => {
                 struct Inf<'a>(&'a crate::etf::Inflated);
@@ -584,6 +583,7 @@ impl Serialize for TermReport {
                             &Spans {
                                 spans: &self.0.spans(),
                                 bytes: &self.0.bytes,
+                                offset: 0,
                             },
                         )?;
                         m.end()
