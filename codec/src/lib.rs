@@ -25,8 +25,11 @@
     )
 )]
 
+pub mod conn;
+pub mod dist;
 pub mod epmd;
 pub mod etf;
+pub mod handshake;
 pub mod hex;
 pub mod input;
 mod reader;
