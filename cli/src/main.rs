@@ -1,9 +1,10 @@
-//! `erldist`: decode and encode EPMD frames in a terminal.
+//! `erldist`: decode and encode EPMD, handshake and distribution frames in a terminal.
 
 mod render;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use erldist_codec::epmd::{self, Fields};
+use erldist_codec::session::ProtocolChoice;
 use erldist_codec::{DecodeOptions, DirectionChoice, FormatChoice};
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -27,7 +28,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Decode hex, an `epmd -d -d -d` log or raw bytes into annotated frames.
+    /// Decode hex, an `epmd -d -d -d` log, a TCP conversation (tshark
+    /// follow dump, runs listing) or raw bytes into annotated frames: EPMD,
+    /// the node handshake and the connected phase.
     Decode {
         /// Print the JSON report (docs/json-contract.md) instead of the layout.
         #[arg(long)]
@@ -36,10 +39,36 @@ enum Command {
         #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
         format: FormatArg,
         /// Direction of the bytes (auto: inferred per frame, and said so).
+        /// For a node connection, request = the initiator's bytes and reply
+        /// = the acceptor's.
         #[arg(long, value_enum, default_value_t = DirectionArg::Auto)]
         direction: DirectionArg,
+        /// Protocol: EPMD, a node connection (dist), or detect it.
+        #[arg(long, value_enum, default_value_t = ProtocolArg::Auto)]
+        protocol: ProtocolArg,
+        /// The cookie: every challenge reply and ack is checked against it.
+        #[arg(long)]
+        cookie: Option<String>,
+        /// The initiator's bytes of one node connection (with --acceptor):
+        /// per-direction transcripts, in the input format.
+        #[arg(
+            long,
+            value_name = "FILE",
+            requires = "acceptor",
+            conflicts_with = "file"
+        )]
+        initiator: Option<String>,
+        /// The acceptor's bytes (with --initiator).
+        #[arg(
+            long,
+            value_name = "FILE",
+            requires = "initiator",
+            conflicts_with = "file"
+        )]
+        acceptor: Option<String>,
         /// The input file, or - for standard input.
-        file: String,
+        #[arg(required_unless_present = "initiator")]
+        file: Option<String>,
     },
     /// Build a frame from its fields and print its bytes as hex.
     Encode {
@@ -121,7 +150,18 @@ enum FormatArg {
     Auto,
     Hex,
     EpmdLog,
+    /// Wireshark's Follow TCP Stream as hex (`tshark -q -z follow,tcp,hex,N`).
+    TcpFollow,
+    /// Per-stream runs (`*.streams.txt`).
+    Streams,
     Raw,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ProtocolArg {
+    Auto,
+    Epmd,
+    Dist,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -148,8 +188,39 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             json,
             format,
             direction,
+            protocol,
+            cookie,
+            initiator,
+            acceptor,
             file,
-        } => decode(json, format, direction, &file),
+        } => {
+            let opts = DecodeOptions {
+                format: match format {
+                    FormatArg::Auto => FormatChoice::Auto,
+                    FormatArg::Hex => FormatChoice::Hex,
+                    FormatArg::EpmdLog => FormatChoice::EpmdLog,
+                    FormatArg::TcpFollow => FormatChoice::TcpFollow,
+                    FormatArg::Streams => FormatChoice::Streams,
+                    FormatArg::Raw => FormatChoice::Raw,
+                },
+                direction: match direction {
+                    DirectionArg::Auto => DirectionChoice::Auto,
+                    DirectionArg::Request => DirectionChoice::Request,
+                    DirectionArg::Reply => DirectionChoice::Reply,
+                },
+                protocol: match protocol {
+                    ProtocolArg::Auto => ProtocolChoice::Auto,
+                    ProtocolArg::Epmd => ProtocolChoice::Epmd,
+                    ProtocolArg::Dist => ProtocolChoice::Dist,
+                },
+                cookie: cookie.map(String::into_bytes),
+            };
+            match (initiator, acceptor, file) {
+                (Some(i), Some(a), _) => decode_transcripts(json, &opts, &i, &a),
+                (_, _, Some(f)) => decode(json, &opts, &f),
+                _ => Err("give a FILE, or --initiator and --acceptor".into()),
+            }
+        }
         Command::Term { op } => term(op),
         Command::Encode {
             protocol:
@@ -270,12 +341,7 @@ fn parse_field_args(args: &[String]) -> Result<Fields, String> {
     Ok(fields)
 }
 
-fn decode(
-    json: bool,
-    format: FormatArg,
-    direction: DirectionArg,
-    file: &str,
-) -> Result<ExitCode, String> {
+fn read_file(file: &str) -> Result<Vec<u8>, String> {
     let mut input = Vec::new();
     if file == "-" {
         std::io::stdin()
@@ -284,24 +350,47 @@ fn decode(
     } else {
         input = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
     }
-    let opts = DecodeOptions {
-        format: match format {
-            FormatArg::Auto => FormatChoice::Auto,
-            FormatArg::Hex => FormatChoice::Hex,
-            FormatArg::EpmdLog => FormatChoice::EpmdLog,
-            FormatArg::Raw => FormatChoice::Raw,
-        },
-        direction: match direction {
-            DirectionArg::Auto => DirectionChoice::Auto,
-            DirectionArg::Request => DirectionChoice::Request,
-            DirectionArg::Reply => DirectionChoice::Reply,
-        },
-    };
+    Ok(input)
+}
+
+/// A transcript's bytes: raw, or hex text.
+fn transcript_bytes(file: &str, opts: &DecodeOptions) -> Result<Vec<u8>, String> {
+    let input = read_file(file)?;
+    match (opts.format, std::str::from_utf8(&input)) {
+        (FormatChoice::Raw, _) | (FormatChoice::Auto, Err(_)) => Ok(input),
+        (_, Ok(text)) => erldist_codec::input::parse_hex(text)
+            .map(|p| p.bytes)
+            .map_err(|e| format!("{file}: {e}")),
+        (_, Err(e)) => Err(format!(
+            "{file}: not text (invalid UTF-8 at byte {}); use --format raw for binary input",
+            e.valid_up_to()
+        )),
+    }
+}
+
+fn decode_transcripts(
+    json: bool,
+    opts: &DecodeOptions,
+    initiator: &str,
+    acceptor: &str,
+) -> Result<ExitCode, String> {
+    let i = transcript_bytes(initiator, opts)?;
+    let a = transcript_bytes(acceptor, opts)?;
+    let mut o = opts.clone();
+    if o.protocol == ProtocolChoice::Auto {
+        o.protocol = ProtocolChoice::Dist;
+    }
+    let report = erldist_codec::report::decode_transcripts(&i, &a, &o);
+    print_report(json, &report)
+}
+
+fn decode(json: bool, opts: &DecodeOptions, file: &str) -> Result<ExitCode, String> {
+    let input = read_file(file)?;
     let report = match (opts.format, std::str::from_utf8(&input)) {
         (FormatChoice::Raw, _) | (FormatChoice::Auto, Err(_)) => {
-            erldist_codec::decode_bytes(&input, &opts)
+            erldist_codec::decode_bytes(&input, opts)
         }
-        (_, Ok(text)) => erldist_codec::decode_text(text, &opts),
+        (_, Ok(text)) => erldist_codec::decode_text(text, opts),
         (_, Err(e)) => {
             return Err(format!(
                 "{file}: not text (invalid UTF-8 at byte {}); use --format raw for binary input",
@@ -309,12 +398,16 @@ fn decode(
             ))
         }
     };
+    print_report(json, &report)
+}
+
+fn print_report(json: bool, report: &erldist_codec::Report) -> Result<ExitCode, String> {
     let mut out = std::io::stdout().lock();
     if json {
-        let s = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+        let s = serde_json::to_string_pretty(report).map_err(|e| e.to_string())?;
         writeln!(out, "{s}").map_err(|e| e.to_string())?;
     } else {
-        out.write_all(render::report(&report).as_bytes())
+        out.write_all(render::report(report).as_bytes())
             .map_err(|e| e.to_string())?;
     }
     if report.input_error.is_some() {

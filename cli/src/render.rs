@@ -97,14 +97,48 @@ pub fn report(r: &Report) -> String {
     for n in &r.notes {
         let _ = writeln!(out, "note: {n}");
     }
-    for (i, f) in r.frames.iter().enumerate() {
-        let _ = writeln!(out);
+    for (i, c) in r.connections.iter().enumerate() {
         let _ = writeln!(
             out,
-            "#{} {}  {}{}  offset {}, {} bytes{}",
+            "connection {i}: {}{}{}: {} ({})",
+            c.label,
+            c.initiator
+                .as_deref()
+                .map(|a| format!(" {a}"))
+                .unwrap_or_default(),
+            c.acceptor
+                .as_deref()
+                .map(|a| format!(" -> {a}"))
+                .unwrap_or_default(),
+            c.protocol.map_or("undecided", |p| p.as_str()),
+            c.protocol_reason
+        );
+        for (k, v) in &c.details {
+            let _ = writeln!(out, "  {k}: {}", v.display());
+        }
+    }
+    for (i, f) in r.frames.iter().enumerate() {
+        let _ = writeln!(out);
+        let who = match f.protocol {
+            erldist_codec::session::Protocol::Epmd => f.direction.as_str().to_string(),
+            erldist_codec::session::Protocol::Dist => format!(
+                "{} {}",
+                match f.side {
+                    erldist_codec::conn::Side::Initiator => "initiator -> acceptor",
+                    erldist_codec::conn::Side::Acceptor => "acceptor -> initiator",
+                },
+                f.phase.as_str()
+            ),
+        };
+        let _ = writeln!(
+            out,
+            "#{} {}  {}{}{}  offset {}, {} bytes{}",
             i + 1,
             f.type_name,
-            f.direction.as_str(),
+            f.stream
+                .map(|s| format!("[connection {s}] "))
+                .unwrap_or_default(),
+            who,
             if f.direction_inferred {
                 " (inferred)"
             } else {
@@ -112,9 +146,7 @@ pub fn report(r: &Report) -> String {
             },
             f.offset,
             f.bytes.len(),
-            f.line
-                .map(|l| format!(", log line {l}"))
-                .unwrap_or_default()
+            f.line.map(|l| format!(", line {l}")).unwrap_or_default()
         );
         if !f.direction_reason.is_empty() {
             let _ = writeln!(out, "  direction: {}", f.direction_reason);
@@ -131,6 +163,14 @@ pub fn report(r: &Report) -> String {
         }
         for s in &f.epmd_says {
             let _ = writeln!(out, "  epmd log: {s}");
+        }
+        if let Some(re) = &f.reassembled {
+            let _ = writeln!(
+                out,
+                "  reassembled message ({} bytes, offsets within it):",
+                re.bytes.len()
+            );
+            rows(&mut out, &re.spans, &re.bytes, 0, 1);
         }
     }
     out

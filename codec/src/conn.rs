@@ -39,7 +39,7 @@ impl Side {
 }
 
 /// One decoded frame of a node connection (handshake or connected phase).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameDecoded {
     /// The spec's name: `SEND_NAME`, `STATUS`, …, `TICK`, a control op's name
     /// (`REG_SEND`), or `UNKNOWN`.

@@ -34,6 +34,7 @@ pub mod hex;
 pub mod input;
 mod reader;
 pub mod report;
+pub mod session;
 pub mod span;
 
 pub use reader::{DecodeError, Incomplete};

@@ -1,11 +1,15 @@
 //! From input text or bytes to the report every front end renders, and its
 //! JSON form (docs/json-contract.md).
 
+use crate::conn::Side;
 use crate::epmd::{
     decode_reply, decode_request, request_name, Decoded, Direction, Note, ReplyContext, Status,
     ALIVE2_RESP, ALIVE2_X_RESP, PORT2_RESP,
 };
-use crate::input::{self, epmd_log, Format, InputError};
+use crate::input::{self, conversation, epmd_log, Format, InputError};
+use crate::session::{
+    Phase, Protocol, ProtocolChoice, Reassembled, Session, SessionFrame, SessionOptions,
+};
 use crate::span::{Span, SpanJson, Value};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
@@ -22,6 +26,10 @@ pub enum FormatChoice {
     EpmdLog,
     /// The bytes themselves.
     Raw,
+    /// Wireshark's "Follow TCP Stream" hex dump (`tshark -q -z follow,tcp,hex,N`).
+    TcpFollow,
+    /// Per-stream same-direction runs (`*.streams.txt`).
+    Streams,
 }
 
 /// Which way the bytes travel.
@@ -37,12 +45,17 @@ pub enum DirectionChoice {
 }
 
 /// Options for [`decode_text`] and [`decode_bytes`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DecodeOptions {
     /// Input format.
     pub format: FormatChoice,
-    /// Direction.
+    /// Direction (for a node connection: request = the initiator's bytes,
+    /// reply = the acceptor's).
     pub direction: DirectionChoice,
+    /// EPMD, node connection, or detect.
+    pub protocol: ProtocolChoice,
+    /// The cookie, to check handshake digests.
+    pub cookie: Option<Vec<u8>>,
 }
 
 /// Where a frame's direction came from.
@@ -86,6 +99,38 @@ pub struct Frame {
     pub line: Option<usize>,
     /// What epmd's log says about this frame.
     pub epmd_says: Vec<String>,
+    /// EPMD or node connection.
+    pub protocol: Protocol,
+    /// Who sent it: the side that connected (initiator) or accepted.
+    pub side: Side,
+    /// EPMD, handshake or connected phase.
+    pub phase: Phase,
+    /// Index of the conversation in [`Report::connections`], when the input
+    /// held conversations (follow dumps, runs listings, captures).
+    pub stream: Option<usize>,
+    /// For the last fragment of a fragmented message: the whole message.
+    pub reassembled: Option<Reassembled>,
+}
+
+/// One conversation of the input: what it was decoded as and what its
+/// handshake established.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    /// How the input names it (`stream 3`).
+    pub label: String,
+    /// What it was decoded as (`None`: nothing to decide from).
+    pub protocol: Option<Protocol>,
+    /// Why (`detected: ...`, `given: dist`).
+    pub protocol_reason: String,
+    /// The initiator's address, when the input gives it.
+    pub initiator: Option<String>,
+    /// The acceptor's address.
+    pub acceptor: Option<String>,
+    /// 1-based line of the input where it starts.
+    pub line: Option<usize>,
+    /// What the handshake established (names, flags, digests) and the atom
+    /// caches, by snake_case name.
+    pub details: Vec<(String, Value)>,
 }
 
 /// The result of decoding an input.
@@ -101,6 +146,21 @@ pub struct Report {
     pub notes: Vec<String>,
     /// The input could not be read at all (bad hex): where and why.
     pub input_error: Option<InputError>,
+    /// The conversations, when the input held whole conversations.
+    pub connections: Vec<Connection>,
+}
+
+impl Report {
+    fn empty(format: Format, detected: bool) -> Report {
+        Report {
+            format: format.as_str(),
+            format_detected: detected,
+            frames: Vec::new(),
+            notes: Vec::new(),
+            input_error: None,
+            connections: Vec::new(),
+        }
+    }
 }
 
 /// Decodes pasted text (hex or an epmd log).
@@ -109,23 +169,42 @@ pub fn decode_text(text: &str, opts: &DecodeOptions) -> Report {
         FormatChoice::Auto => (input::detect(text), true),
         FormatChoice::Hex => (Format::Hex, false),
         FormatChoice::EpmdLog => (Format::EpmdLog, false),
+        FormatChoice::TcpFollow => (Format::TcpFollow, false),
+        FormatChoice::Streams => (Format::Streams, false),
         FormatChoice::Raw => return decode_bytes(text.as_bytes(), opts),
     };
     match format {
         Format::EpmdLog => decode_log(text, opts, detected),
+        Format::TcpFollow | Format::Streams => {
+            let parsed = if format == Format::TcpFollow {
+                conversation::parse_follow(text)
+            } else {
+                conversation::parse_streams(text)
+            };
+            match parsed {
+                Ok(c) => {
+                    let mut r = decode_conversations(&c.conversations, opts);
+                    r.format = format.as_str();
+                    r.format_detected = detected;
+                    r.notes.splice(0..0, c.notes);
+                    r
+                }
+                Err(e) => Report {
+                    input_error: Some(e),
+                    ..Report::empty(format, detected)
+                },
+            }
+        }
         _ => match input::parse_hex(text) {
             Ok(p) => {
-                let mut r = decode_stream(&p.bytes, opts.direction);
+                let mut r = decode_one_stream(&p.bytes, opts);
                 r.format = Format::Hex.as_str();
                 r.format_detected = detected;
                 r
             }
             Err(e) => Report {
-                format: Format::Hex.as_str(),
-                format_detected: detected,
-                frames: Vec::new(),
-                notes: Vec::new(),
                 input_error: Some(e),
+                ..Report::empty(Format::Hex, detected)
             },
         },
     }
@@ -133,7 +212,7 @@ pub fn decode_text(text: &str, opts: &DecodeOptions) -> Report {
 
 /// Decodes raw bytes as a stream of EPMD frames.
 pub fn decode_bytes(bytes: &[u8], opts: &DecodeOptions) -> Report {
-    let mut r = decode_stream(bytes, opts.direction);
+    let mut r = decode_one_stream(bytes, opts);
     r.format = Format::Raw.as_str();
     r.format_detected = opts.format == FormatChoice::Auto;
     r
@@ -234,11 +313,8 @@ pub fn decode_stream(bytes: &[u8], direction: DirectionChoice) -> Report {
         pos += consumed;
     }
     Report {
-        format: Format::Hex.as_str(),
-        format_detected: true,
         frames,
-        notes: Vec::new(),
-        input_error: None,
+        ..Report::empty(Format::Hex, true)
     }
 }
 
@@ -278,6 +354,14 @@ fn make_frame(d: Decoded, offset: usize, bytes: Vec<u8>, source: Source, reason:
         notes: d.notes,
         line: None,
         epmd_says: Vec::new(),
+        protocol: Protocol::Epmd,
+        side: match d.direction {
+            Direction::Request => Side::Initiator,
+            Direction::Reply => Side::Acceptor,
+        },
+        phase: Phase::Epmd,
+        stream: None,
+        reassembled: None,
     }
 }
 
@@ -388,11 +472,9 @@ fn decode_log(text: &str, opts: &DecodeOptions, detected: bool) -> Report {
         ));
     }
     Report {
-        format: Format::EpmdLog.as_str(),
-        format_detected: detected,
         frames,
         notes,
-        input_error: None,
+        ..Report::empty(Format::EpmdLog, detected)
     }
 }
 
@@ -422,6 +504,7 @@ impl Serialize for Report {
         m.serialize_entry("frames", &self.frames)?;
         m.serialize_entry("notes", &self.notes)?;
         m.serialize_entry("input_error", &self.input_error)?;
+        m.serialize_entry("connections", &self.connections)?;
         m.end()
     }
 }
@@ -462,6 +545,25 @@ impl Serialize for Frame {
         m.serialize_entry("notes", &self.notes)?;
         m.serialize_entry("line", &self.line)?;
         m.serialize_entry("epmd_says", &self.epmd_says)?;
+        m.serialize_entry("protocol", &self.protocol)?;
+        m.serialize_entry("side", &self.side)?;
+        m.serialize_entry("phase", &self.phase)?;
+        m.serialize_entry("stream", &self.stream)?;
+        match &self.reassembled {
+            None => m.serialize_entry("reassembled", &None::<()>)?,
+            Some(r) => m.serialize_entry(
+                "reassembled",
+                &ReassembledJson {
+                    length: r.bytes.len(),
+                    hex: crate::hex::encode(&r.bytes),
+                    spans: Spans {
+                        spans: &r.spans,
+                        bytes: &r.bytes,
+                        offset: 0,
+                    },
+                },
+            )?,
+        }
         m.end()
     }
 }
@@ -595,5 +697,202 @@ impl Serialize for TermReport {
         }
         m.serialize_entry("input_error", &self.input_error)?;
         m.end()
+    }
+}
+
+#[derive(Serialize)]
+struct ReassembledJson<'a> {
+    length: usize,
+    hex: String,
+    spans: Spans<'a>,
+}
+
+impl Serialize for Connection {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("label", &self.label)?;
+        m.serialize_entry("protocol", &self.protocol)?;
+        m.serialize_entry("protocol_reason", &self.protocol_reason)?;
+        m.serialize_entry("initiator", &self.initiator)?;
+        m.serialize_entry("acceptor", &self.acceptor)?;
+        m.serialize_entry("line", &self.line)?;
+        m.serialize_entry("details", &Fields(&self.details))?;
+        m.end()
+    }
+}
+
+/// The side a one-direction input was sent by, and why.
+fn side_of(opts: &DecodeOptions, bytes: &[u8]) -> (Side, Source, String) {
+    match opts.direction {
+        DirectionChoice::Request => (
+            Side::Initiator,
+            Source::Given,
+            "given: request (the initiator's bytes)".into(),
+        ),
+        DirectionChoice::Reply => (
+            Side::Acceptor,
+            Source::Given,
+            "given: reply (the acceptor's bytes)".into(),
+        ),
+        DirectionChoice::Auto => {
+            let (side, why) = crate::session::infer_side(bytes);
+            (side, Source::Inferred, why)
+        }
+    }
+}
+
+/// One byte stream: EPMD frames (both directions may be mixed, each frame's
+/// direction inferred), or one direction of a node connection.
+fn decode_one_stream(bytes: &[u8], opts: &DecodeOptions) -> Report {
+    let dist = match opts.protocol {
+        ProtocolChoice::Epmd => false,
+        ProtocolChoice::Dist => true,
+        ProtocolChoice::Auto => crate::session::looks_like_dist(bytes),
+    };
+    if !dist {
+        return decode_stream(bytes, opts.direction);
+    }
+    let (side, source, reason) = side_of(opts, bytes);
+    let mut session = Session::new(SessionOptions {
+        protocol: ProtocolChoice::Dist,
+        cookie: opts.cookie.clone(),
+        acceptor_port: None,
+    });
+    let mut sfs = session.feed(side, bytes);
+    sfs.extend(session.finish());
+    let frames = sfs
+        .into_iter()
+        .map(|sf| session_frame(sf, None, source, &reason))
+        .collect();
+    Report {
+        frames,
+        connections: vec![Connection {
+            label: format!("the {}'s bytes", side.as_str()),
+            protocol: Some(Protocol::Dist),
+            protocol_reason: match opts.protocol {
+                ProtocolChoice::Dist => "given: dist".into(),
+                _ => crate::session::dist_reason(bytes),
+            },
+            initiator: None,
+            acceptor: None,
+            line: None,
+            details: session.dist().details(),
+        }],
+        ..Report::empty(Format::Hex, true)
+    }
+}
+
+/// Decodes whole conversations (both directions, in the order the input
+/// gives them).
+pub fn decode_conversations(convs: &[conversation::Conversation], opts: &DecodeOptions) -> Report {
+    let mut frames = Vec::new();
+    let mut connections = Vec::new();
+    for (i, c) in convs.iter().enumerate() {
+        let mut session = Session::new(SessionOptions {
+            protocol: opts.protocol,
+            cookie: opts.cookie.clone(),
+            acceptor_port: c.acceptor_port(),
+        });
+        let push = |sfs: Vec<SessionFrame>, line: Option<usize>, frames: &mut Vec<Frame>| {
+            for sf in sfs {
+                let mut f = session_frame(sf, Some(i), Source::Log, "");
+                f.direction_reason = format!(
+                    "the input says: {} (line {})",
+                    match f.side {
+                        Side::Initiator => "sent by the side that connected",
+                        Side::Acceptor => "sent by the side that accepted",
+                    },
+                    line.unwrap_or(c.line)
+                );
+                f.line = line;
+                frames.push(f);
+            }
+        };
+        for chunk in &c.chunks {
+            let sfs = session.feed(chunk.side, &chunk.bytes);
+            push(sfs, Some(chunk.line), &mut frames);
+        }
+        let sfs = session.finish();
+        push(sfs, None, &mut frames);
+        connections.push(Connection {
+            label: c.label.clone(),
+            protocol: session.protocol(),
+            protocol_reason: session.protocol_reason().to_string(),
+            initiator: c.initiator.clone(),
+            acceptor: c.acceptor.clone(),
+            line: Some(c.line),
+            details: session.dist().details(),
+        });
+    }
+    Report {
+        frames,
+        connections,
+        ..Report::empty(Format::Streams, true)
+    }
+}
+
+/// Per-direction transcripts of one node connection (the initiator's bytes
+/// and the acceptor's bytes, each in order): fed so that the handshake
+/// messages arrive in the order the protocol sends them, which the digest
+/// checks need.
+pub fn decode_transcripts(initiator: &[u8], acceptor: &[u8], opts: &DecodeOptions) -> Report {
+    let chunks = crate::session::interleave_handshake(initiator, acceptor);
+    let conv = conversation::Conversation {
+        label: "transcripts".into(),
+        chunks: chunks
+            .into_iter()
+            .map(|(side, bytes)| conversation::Chunk {
+                side,
+                bytes: bytes.to_vec(),
+                line: 0,
+            })
+            .collect(),
+        line: 0,
+        ..Default::default()
+    };
+    let mut r = decode_conversations(std::slice::from_ref(&conv), opts);
+    r.format = Format::Raw.as_str();
+    r.format_detected = false;
+    for f in &mut r.frames {
+        f.line = None;
+        f.direction_source = Source::Given;
+        f.direction_reason = format!("given: the {} transcript", f.side.as_str());
+    }
+    for c in &mut r.connections {
+        c.line = None;
+    }
+    r
+}
+
+fn session_frame(sf: SessionFrame, stream: Option<usize>, source: Source, reason: &str) -> Frame {
+    Frame {
+        type_name: sf.decoded.type_name,
+        direction: match sf.side {
+            Side::Initiator => Direction::Request,
+            Side::Acceptor => Direction::Reply,
+        },
+        direction_inferred: source == Source::Inferred,
+        direction_source: source,
+        direction_reason: reason.to_string(),
+        offset: sf.offset,
+        bytes: sf.bytes,
+        fields: if sf.decoded.status.is_complete() {
+            sf.decoded.fields
+        } else {
+            Vec::new()
+        },
+        spans: sf.decoded.spans,
+        status: sf.decoded.status,
+        notes: sf.decoded.notes,
+        line: None,
+        epmd_says: Vec::new(),
+        protocol: match sf.phase {
+            Phase::Epmd => Protocol::Epmd,
+            _ => Protocol::Dist,
+        },
+        side: sf.side,
+        phase: sf.phase,
+        stream,
+        reassembled: sf.reassembled,
     }
 }

@@ -334,6 +334,7 @@ fn direction_is_inferred_and_said() {
     let opts = DecodeOptions {
         format: FormatChoice::Hex,
         direction: DirectionChoice::Request,
+        ..DecodeOptions::default()
     };
     let r = decode_text("77 01", &opts);
     assert!(!r.frames[0].direction_inferred);

@@ -1,5 +1,6 @@
 //! Turning what users paste into bytes: plain hex and `epmd -d -d -d` logs.
 
+pub mod conversation;
 pub mod epmd_log;
 
 use serde::Serialize;
@@ -113,6 +114,10 @@ pub enum Format {
     EpmdLog,
     /// Raw bytes (a binary file).
     Raw,
+    /// Wireshark's "Follow TCP Stream" hex (`tshark -q -z follow,tcp,hex,N`).
+    TcpFollow,
+    /// Per-stream same-direction runs (`*.streams.txt`).
+    Streams,
 }
 
 impl Format {
@@ -122,14 +127,21 @@ impl Format {
             Format::Hex => "hex",
             Format::EpmdLog => "epmd-log",
             Format::Raw => "raw",
+            Format::TcpFollow => "tcp-follow",
+            Format::Streams => "streams",
         }
     }
 }
 
 /// Guesses the format of a text: an epmd log has `got N bytes` lines or
-/// `***** 00000000` dump rows; otherwise it is hex.
+/// `***** 00000000` dump rows; a follow dump has a `Follow: tcp,hex` line; a
+/// runs listing has `=== stream` and `run` lines; otherwise it is hex.
 pub fn detect(text: &str) -> Format {
-    if epmd_log::looks_like_log(text) {
+    if conversation::is_follow(text) {
+        Format::TcpFollow
+    } else if conversation::is_streams(text) {
+        Format::Streams
+    } else if epmd_log::looks_like_log(text) {
         Format::EpmdLog
     } else {
         Format::Hex
