@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod erl;
+pub mod procs;
 pub mod terms;
 
 use std::collections::BTreeMap;
