@@ -142,3 +142,35 @@ etf_hand = {
 }
 for name, h in etf_hand.items():
     write("etf_decode", name, bytes.fromhex(h.replace(" ", "")))
+
+
+# ---- session: whole real conversations (the repo's copies of the captures) ----
+# Format of the target: mode byte, then chunks `len:u8 side:u8 bytes`.
+DIST = os.path.join(HERE, "..", "..", "tests", "vectors", "dist")
+
+
+def conversations(path):
+    convs, cur, side = [], None, None
+    with open(path) as f:
+        lines = f.read().splitlines()
+    for i, line in enumerate(lines):
+        m = re.match(r"=== stream (\d+)", line)
+        if m:
+            cur = (m.group(1), [])
+            convs.append(cur)
+        m = re.match(r"run (\d+) .*(client->server|server->client)", line)
+        if m and cur is not None and i + 1 < len(lines):
+            h = lines[i + 1].strip()
+            cur[1].append((0 if m.group(2) == "client->server" else 1, bytes.fromhex(h)))
+    return convs
+
+
+for cap in ("dist_hidden", "dist_wrong_cookie", "dist_v5_name"):
+    for stream, runs in conversations(os.path.join(DIST, cap + ".streams.txt")):
+        out = bytearray([4])  # auto-detect, cookie given
+        for side, data in runs:
+            for k in range(0, len(data), 255):
+                piece = data[k:k + 255]
+                out += bytes([len(piece), side]) + piece
+        if len(out) < 8192:
+            write("session", f"{cap}-s{stream}", bytes(out))

@@ -99,7 +99,11 @@ impl Phase {
 /// A fragmented message put back together: its own byte space.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reassembled {
-    /// The message's bytes (header of the first fragment excluded).
+    /// The SequenceId its fragments carried.
+    pub sequence_id: u64,
+    /// How many fragments it took.
+    pub fragments: u64,
+    /// The message's bytes (control term and payload, no header).
     pub bytes: Vec<u8>,
     /// Their spans, offsets relative to `bytes`.
     pub spans: Vec<Span>,
