@@ -552,6 +552,56 @@ fn fragments() {
             .status,
         Status::Invalid(_)
     ));
+    // A first fragment that is also the last: a whole message, with a note.
+    let single = encode_message(&control, Some(&payload), EncodeMode::Header).unwrap();
+    let mut body = vec![131, 69];
+    body.extend(9u64.to_be_bytes());
+    body.extend(1u64.to_be_bytes());
+    body.extend(&single[6..]);
+    let one = frame_body(&body).unwrap();
+    let f = decode_ok(&mut ConnectedDecoder::new(None), &one, 0);
+    assert_eq!(f.frame.type_name, "REG_SEND");
+    assert!(f.frame.notes[0].message.contains("FragmentId 1"));
+    assert!(same_term(f.payload.as_ref().unwrap(), &payload));
+    // A fragmented message without payload still gets its op's name.
+    let long = Term::Tuple {
+        large: false,
+        elems: vec![
+            Term::SmallInteger(3),
+            parse("#Pid<a@h.1.0;c=1>").unwrap(),
+            parse("#Pid<b@h.1.0;c=1>").unwrap(),
+            Term::Binary(vec![7; 100]),
+        ],
+    };
+    let frames = encode_fragments(&long, None, EncodeMode::Header, 3, 40).unwrap();
+    assert_eq!(frames.len(), 1, "the control message never splits");
+    let mut body = frames[0][4..].to_vec();
+    let tail = body.split_off(30);
+    body[1] = 69;
+    let start = [
+        &[131, 69][..],
+        &3u64.to_be_bytes(),
+        &2u64.to_be_bytes(),
+        &body[2..],
+    ]
+    .concat();
+    let cont = [
+        &[131, 70][..],
+        &3u64.to_be_bytes(),
+        &1u64.to_be_bytes(),
+        &tail,
+    ]
+    .concat();
+    let mut rx = ConnectedDecoder::new(None);
+    let f = decode_ok(&mut rx, &frame_body(&start).unwrap(), 0);
+    assert_eq!(f.frame.type_name, "FRAGMENT");
+    assert!(
+        f.frame.notes[0].message.contains("does not fit"),
+        "{:?}",
+        f.frame.notes
+    );
+    let g = decode_ok(&mut rx, &frame_body(&cont).unwrap(), 0);
+    assert_eq!(g.frame.type_name, "EXIT");
     // A message that fits one fragment is a normal header.
     let one = encode_fragments(&control, Some(&payload), EncodeMode::Header, 1, 1 << 16).unwrap();
     assert_eq!(one.len(), 1);

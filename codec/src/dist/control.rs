@@ -468,6 +468,35 @@ pub fn element_meaning(label: &str) -> &'static str {
     }
 }
 
+/// The spec's CamelCase name of an element (`from_pid` → `FromPid`).
+pub fn spec_element_name(label: &str) -> &'static str {
+    match label {
+        "op" => "Op",
+        "from_pid" => "FromPid",
+        "to_pid" => "ToPid",
+        "unused" => "Unused",
+        "to_name" => "ToName",
+        "reason" => "Reason",
+        "trace_token" => "TraceToken",
+        "to_proc" => "ToProc",
+        "ref" => "Ref",
+        "from_proc" => "FromProc",
+        "req_id" => "ReqId",
+        "from" => "From",
+        "group_leader" => "GroupLeader",
+        "mfa" => "{M, F, Arity}",
+        "opt_list" => "OptList",
+        "to" => "To",
+        "flags" => "Flags",
+        "result" => "Result",
+        "alias" => "Alias",
+        "id" => "Id",
+        "sender_pid" => "SenderPid",
+        "token" => "Token",
+        _ => "Element",
+    }
+}
+
 /// The integer value of a term, when it is an integer that fits an `i128`.
 pub(crate) fn int_value(t: &Term) -> Option<i128> {
     match t {

@@ -219,10 +219,10 @@ pub fn encode_fragments(
     if let Some(p) = &parts.payload {
         p.encode_into(&mut data, 0)?;
     }
-    if data.len() <= fragment_size {
+    let first = fragment_size.max(control_len);
+    if data.len() <= first {
         return Ok(vec![frame_body(&parts.body()?)?]);
     }
-    let first = fragment_size.max(control_len);
     let mut chunks: Vec<&[u8]> = Vec::new();
     let (head, mut rest) = data.split_at(first.min(data.len()));
     chunks.push(head);

@@ -48,9 +48,9 @@ pub mod header;
 
 pub use atom_cache::{slot, split_slot, AtomCache, SenderAtomCache, ATOM_CACHE_SIZE, SENDER_SLOTS};
 pub use control::{
-    check_control, element_detail, element_labels, element_meaning, op_of, Check, ControlOp,
-    OpInfo, Payload, ALTACT_ALIAS, ALTACT_EXIT, ALTACT_NAME, ALTACT_PRIO, ALTACT_TOKEN, OPS,
-    SPAWN_REPLY_LINK, SPAWN_REPLY_MONITOR,
+    check_control, element_detail, element_labels, element_meaning, op_of, spec_element_name,
+    Check, ControlOp, OpInfo, Payload, ALTACT_ALIAS, ALTACT_EXIT, ALTACT_NAME, ALTACT_PRIO,
+    ALTACT_TOKEN, OPS, SPAWN_REPLY_LINK, SPAWN_REPLY_MONITOR,
 };
 pub use encode::{
     encode_fragments, encode_message, encode_tick, frame_body, EncodeMode, MessageParts,
@@ -183,6 +183,7 @@ impl ConnFrame {
     }
 }
 
+#[derive(Debug, Clone)]
 struct Pending {
     /// The FragmentId the next continuation must carry.
     next: u64,
@@ -193,6 +194,7 @@ struct Pending {
 }
 
 /// The connected-phase decoder of ONE direction of a node connection.
+#[derive(Clone)]
 pub struct ConnectedDecoder {
     negotiated: Option<u64>,
     cache: AtomCache,
@@ -535,6 +537,7 @@ impl ConnectedDecoder {
                           message is in this frame (OTP sends such a message with 131,68)"
                     .into(),
             });
+            out.frame.type_name = "UNKNOWN";
             self.message(r, out, whole, &refs, false, Rest::Payload)?;
             if whole {
                 self.apply(hr.updates);
@@ -617,7 +620,7 @@ impl ConnectedDecoder {
             format!(
                 "{n} bytes of sequence {seq}: fragment {} of {total}, bytes {message_offset}..{} \
                  of the reassembled message",
-                total - frag + 1,
+                total.saturating_sub(frag).saturating_add(1),
                 message_offset.saturating_add(n)
             ),
         );
@@ -657,6 +660,7 @@ impl ConnectedDecoder {
             note.field = format!("reassembled.{}", note.field);
             out.frame.notes.push(note);
         }
+        out.frame.type_name = "UNKNOWN";
         self.finish(out, m.control, m.payload);
         re.bytes = p.data;
         out.reassembled = Some(re);
@@ -1185,13 +1189,24 @@ fn relabel_control(top: &mut Span, control: Option<&Term>) {
     let tag_name = top.meaning.clone();
     top.field = Cow::Borrowed("control");
     top.meaning = Cow::Owned(match (op, info) {
-        (Some(op), Some(info)) if is_tuple => format!(
-            "control message {} ({} {}): {}",
-            info.name,
-            op.0,
-            tag_name,
-            info.elements.join(", ")
-        ),
+        (Some(op), Some(info)) if is_tuple => {
+            let n = top
+                .children
+                .iter()
+                .filter(|c| !c.children.is_empty())
+                .count();
+            let names: Vec<&str> = element_labels(Some(info), n)
+                .iter()
+                .skip(1)
+                .map(|l| spec_element_name(l))
+                .collect();
+            format!(
+                "control message {} = {{{}, {}}} ({tag_name})",
+                info.name,
+                op.0,
+                names.join(", ")
+            )
+        }
         (Some(op), None) if is_tuple => {
             format!(
                 "control message with unknown operation {} ({tag_name})",
