@@ -21,8 +21,6 @@ pub enum FieldKind {
     U16,
     /// 4-byte big-endian unsigned integer.
     U32,
-    /// 8-byte big-endian unsigned integer.
-    U64,
     /// Distribution flags (8 bytes, or 4 in version 5 messages): a number
     /// (decimal, `0x` hex) or flag names joined by `|`.
     Flags,

@@ -71,8 +71,8 @@ pub struct Connection {
     pub peer_flags: DistFlags,
     /// The peer's creation.
     pub peer_creation: u32,
-    /// Our flags AND the peer's (expanded for MANDATORY_25_DIGEST): what the
-    /// connected phase may use.
+    /// Our flags AND the peer's, each expanded for MANDATORY_25_DIGEST:
+    /// what the connected phase may use.
     pub negotiated: DistFlags,
     /// PUBLISHED is not in both words.
     pub hidden: bool,
@@ -238,6 +238,26 @@ impl Initiator {
         }
     }
 
+    /// The acceptor closed the connection. During the handshake this fails
+    /// it with the reason OTP's initiator exits with (the acceptor closes
+    /// without a word on a bad digest, on an `n` send_name in OTP
+    /// 25.0-25.2, on a bad name).
+    pub fn handle_close(&mut self) {
+        let (what, hint) = match self.step {
+            IStep::Status => (
+                "recv_status_failed",
+                "the acceptor closed before its status (a bad name, or an `n` send_name to OTP 25.0-25.2)",
+            ),
+            IStep::Challenge => ("recv_challenge_failed", "the acceptor closed before its challenge"),
+            IStep::Ack => (
+                "recv_challenge_ack_failed",
+                "the acceptor closed instead of acknowledging: our digest was wrong (the cookies differ)",
+            ),
+            IStep::Done => return,
+        };
+        self.io.fail(format!("{{{what},{{error,closed}}}}: {hint}"));
+    }
+
     /// The next bytes to send, if any.
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
         self.io.out.pop_front()
@@ -327,7 +347,8 @@ impl Initiator {
                     return;
                 }
                 self.step = IStep::Done;
-                let negotiated = self.cfg.flags & self.peer_flags.expand_mandatory_25();
+                let negotiated =
+                    self.cfg.flags.expand_mandatory_25() & self.peer_flags.expand_mandatory_25();
                 self.io.connect(Connection {
                     peer_name: self.peer.clone(),
                     peer_flags: self.peer_flags,
@@ -376,8 +397,10 @@ impl Initiator {
         self.peer_flags = flags;
         self.peer_creation = creation;
         // dist_util: ChosenFlags = ThisFlags band expanded OtherFlags,
-        // then check_dflags on the AND.
-        let chosen = self.cfg.flags & flags.expand_mandatory_25();
+        // then check_dflags on the AND. OTP's own word always carries the
+        // 11 OTP 25 flags; ours may carry only MANDATORY_25_DIGEST, which
+        // is expanded here as the peer expands it.
+        let chosen = self.cfg.flags.expand_mandatory_25() & flags.expand_mandatory_25();
         let missing = mandatory_for(self.cfg.release).without(chosen);
         if missing.0 != 0 {
             self.io.fail(mandatory_flags_message(
@@ -451,6 +474,20 @@ impl Acceptor {
         while let Some(m) = self.io.next_message(Side::Initiator) {
             self.on_message(m);
         }
+    }
+
+    /// The initiator closed the connection: during the handshake this
+    /// fails it with the reason OTP's acceptor exits with.
+    pub fn handle_close(&mut self) {
+        let what = match self.step {
+            AStep::SendName => "recv_name_failed",
+            AStep::Complement => "recv_complement_failed",
+            AStep::Reply => "recv_challenge_reply_failed",
+            AStep::Done => return,
+        };
+        self.io.fail(format!(
+            "{{{what},{{error,closed}}}}: the initiator closed during the handshake"
+        ));
     }
 
     /// The next bytes to send, if any.
@@ -563,7 +600,8 @@ impl Acceptor {
                     digest: digest(&self.cfg.cookie, r.challenge),
                 }));
                 self.step = AStep::Done;
-                let negotiated = self.cfg.flags & self.peer_flags.expand_mandatory_25();
+                let negotiated =
+                    self.cfg.flags.expand_mandatory_25() & self.peer_flags.expand_mandatory_25();
                 self.io.connect(Connection {
                     peer_name: self.peer_name.clone(),
                     peer_flags: self.peer_flags,

@@ -412,7 +412,7 @@ fn tag_meaning(tag: u8, k: Kind, sender: Side) -> String {
 
 fn len_meaning(len: u16) -> String {
     format!(
-        "2-byte length {len}: handshake framing, {} follow (after the handshake frames have a 4-byte length)",
+        "2-byte length {len} ({} follow): handshake framing; after the handshake frames have a 4-byte length",
         bytes_word(usize::from(len))
     )
 }
