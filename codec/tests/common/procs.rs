@@ -44,7 +44,7 @@ impl Drop for ChildGuard {
         while termed && Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
                 eprintln!(
-                    "live_epmd: stopped {} (pid {pid}) with SIGTERM: {status}",
+                    "live: stopped {} (pid {pid}) with SIGTERM: {status}",
                     self.what
                 );
                 return;
@@ -54,7 +54,7 @@ impl Drop for ChildGuard {
         let _ = self.child.kill();
         let status = self.child.wait();
         eprintln!(
-            "live_epmd: killed {} (pid {pid}) with SIGKILL: {status:?}",
+            "live: killed {} (pid {pid}) with SIGKILL: {status:?}",
             self.what
         );
     }
@@ -199,4 +199,3 @@ pub fn start_node_with(
         child,
     }
 }
-
