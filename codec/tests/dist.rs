@@ -171,6 +171,24 @@ fn spec_5_3_worked_example() {
         }
         s => panic!("{s:?}"),
     }
+    // A decoder that joined late: notes, the atoms unknown.
+    let mut late = ConnectedDecoder::joined_late(None);
+    let l = decode_ok(&mut late, &again, 0);
+    assert_eq!(l.frame.type_name, "SEND_SENDER");
+    assert!(l.frame.notes[0].message.contains("slot 2011"));
+    assert_eq!(
+        l.field("message"),
+        Some("{'$atom_cache_ref_2','$atom_cache_ref_3','$atom_cache_ref_0'}")
+    );
+    assert_eq!(reencode(&l), again);
+    // Still an error: a ref index past the header's refs.
+    let bad = hex("00 00 00 06 83 44 00 68 01 52");
+    assert!(matches!(
+        late.decode_frame(&[&bad[..], &[0]].concat(), 0)
+            .frame
+            .status,
+        Status::Invalid(_)
+    ));
 }
 
 const SPEC_5_5: &str = "00 00 00 61 83 44 00 68 03 61 21
@@ -541,6 +559,10 @@ fn fragments() {
         Status::Invalid(e) => assert_eq!(e.offset, 6),
         s => panic!("{s:?}"),
     }
+    let mut late = ConnectedDecoder::joined_late(None);
+    let l = decode_ok(&mut late, &b[1], 0);
+    assert_eq!(l.frame.type_name, "FRAGMENT");
+    assert!(l.frame.notes[0].message.contains("no first fragment"));
     assert!(rx.decode_frame(&a[0], 0).frame.status != Status::Complete);
     // FragmentId 0 is invalid.
     let mut zero = a[1].clone();

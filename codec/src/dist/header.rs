@@ -230,6 +230,9 @@ impl DistHeader {
 /// What reading a header found besides its fields.
 #[derive(Debug, Default)]
 pub(crate) struct HeaderRead {
+    /// Input: an old ref to an empty slot is a note, not an error (the
+    /// decoder joined the connection late).
+    pub lenient: bool,
     pub header: Option<DistHeader>,
     pub notes: Vec<Note>,
     /// New refs to store in the receiver's cache: (slot, atom).
@@ -425,6 +428,13 @@ pub(crate) fn read_header(
         let mark = r.spans.len();
         let res = read_ref(r, cache, out, i, new, seg, header.long_atoms);
         let (meaning, value) = match &res {
+            Ok(a) if a.atom.is_none() => (
+                format!(
+                    "ref {i}: old entry, slot {} is empty: the frame that filled it was not seen",
+                    a.slot()
+                ),
+                Value::Null,
+            ),
             Ok(a) => {
                 let s = a.slot();
                 let name = a.atom.clone().unwrap_or_default();
@@ -490,6 +500,23 @@ fn read_ref(
             .map(|(_, a)| a.as_str())
             .or_else(|| cache.get(s));
         let Some(name) = name else {
+            if out.lenient {
+                out.notes.push(Note {
+                    offset: at,
+                    field: r.path(&field),
+                    message: format!(
+                        "ref {i} is an old entry for slot {s}, which is empty: the frame that \
+                         filled it was not seen (an OTP receiver with an empty slot kills the \
+                         connection)"
+                    ),
+                });
+                return Ok(AtomRef {
+                    new,
+                    segment_index: seg,
+                    internal_segment_index: ix,
+                    atom: None,
+                });
+            }
             return Err(r.invalid(
                 at,
                 &field,

@@ -200,6 +200,7 @@ pub struct ConnectedDecoder {
     cache: AtomCache,
     pending: BTreeMap<u64, Pending>,
     limits: Limits,
+    lenient: bool,
 }
 
 impl std::fmt::Debug for ConnectedDecoder {
@@ -232,6 +233,20 @@ impl ConnectedDecoder {
             cache: AtomCache::new(),
             pending: BTreeMap::new(),
             limits: Limits::default(),
+            lenient: false,
+        }
+    }
+
+    /// A decoder for a direction whose beginning was not seen (a capture
+    /// that starts mid-connection): an old atom-cache ref to an empty slot
+    /// and a continuation fragment of an unknown sequence are notes instead
+    /// of errors (the atom shows as `'$atom_cache_ref_N'`, the fragment's
+    /// message is not reassembled). [`new`](Self::new) treats both as OTP
+    /// does: the connection is killed (Invalid).
+    pub fn joined_late(negotiated: Option<u64>) -> ConnectedDecoder {
+        ConnectedDecoder {
+            lenient: true,
+            ..ConnectedDecoder::new(negotiated)
         }
     }
 
@@ -433,7 +448,10 @@ impl ConnectedDecoder {
     fn header(&self, r: &mut Reader<'_>, out: &mut ConnFrame) -> RResult<HeaderRead> {
         let start = r.offset();
         let mark = r.spans.len();
-        let mut hr = HeaderRead::default();
+        let mut hr = HeaderRead {
+            lenient: self.lenient,
+            ..HeaderRead::default()
+        };
         let res = read_header(r, &self.cache, &mut hr);
         let meaning = match &hr.header {
             Some(h) => header_meaning(h),
@@ -587,6 +605,26 @@ impl ConnectedDecoder {
         };
         let seq_at = at.saturating_add(2);
         let Some(p) = self.pending.get(&seq) else {
+            if self.lenient {
+                out.frame.notes.push(Note {
+                    offset: seq_at,
+                    field: r.path("sequence_id"),
+                    message: format!(
+                        "no first fragment (131,69) of sequence {seq} was seen: this part of the \
+                         message cannot be decoded (an OTP receiver kills the connection)"
+                    ),
+                });
+                let data_at = r.offset();
+                let n = r.remaining();
+                r.take(n, "fragment_data")?;
+                r.push(
+                    "fragment_data",
+                    data_at,
+                    Value::UInt(u64::try_from(n).unwrap_or(u64::MAX)),
+                    format!("{n} bytes of sequence {seq}, whose first fragment was not seen"),
+                );
+                return Ok(());
+            }
             return Err(r.invalid(
                 seq_at,
                 "sequence_id",
@@ -935,9 +973,12 @@ fn decode_message_into(
     };
     let control = control.unwrap_or(Term::Nil);
     if control::has_unresolved_ref(&control) {
-        let at = unresolved_at(&m.spans, refs.len()).unwrap_or(base.saturating_add(c_at));
-        m.control = Some(control);
-        return Err((unresolved(at, "control", refs.len()), Vec::new()));
+        if let Some(at) = unresolved_at(&m.spans, refs.len()) {
+            m.control = Some(control);
+            return Err((unresolved(at, "control", refs.len()), Vec::new()));
+        }
+        m.notes
+            .push(unknown_atoms(base.saturating_add(c_at), "control"));
     }
     let control_span = m.spans.last().cloned();
     // What follows.
@@ -1015,10 +1056,13 @@ fn decode_message_into(
             }
         }
         if payload.as_ref().is_some_and(control::has_unresolved_ref) {
-            let at = unresolved_at(&m.spans, refs.len()).unwrap_or(base.saturating_add(p_at));
-            m.control = Some(control);
-            m.payload = payload;
-            return Err((unresolved(at, "message", refs.len()), Vec::new()));
+            if let Some(at) = unresolved_at(&m.spans, refs.len()) {
+                m.control = Some(control);
+                m.payload = payload;
+                return Err((unresolved(at, "message", refs.len()), Vec::new()));
+            }
+            m.notes
+                .push(unknown_atoms(base.saturating_add(p_at), "message"));
         }
         let left = data.len().saturating_sub(m.consumed);
         if left > 0 {
@@ -1128,6 +1172,17 @@ fn push_leaf(m: &mut Msg, base: usize, n: usize, field: &'static str, meaning: S
         meaning,
     ));
     m.consumed = m.consumed.saturating_add(n);
+}
+
+/// Atoms whose cache slot was empty (a decoder that joined late).
+fn unknown_atoms(at: usize, part: &str) -> Note {
+    Note {
+        offset: at,
+        field: part.to_string(),
+        message: "some atoms come from cache slots this decoder never saw filled: shown as \
+                  '$atom_cache_ref_N'"
+            .into(),
+    }
 }
 
 fn unresolved(at: usize, part: &str, n: usize) -> Stop {
