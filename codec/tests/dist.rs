@@ -219,11 +219,9 @@ fn spec_5_5_alias_send() {
     // Without the ALIAS flag: a note.
     let mut old = ConnectedDecoder::new(Some(0x0D_07DF_7FBD & !(1 << 35)));
     let g = decode_ok(&mut old, &bytes, 0);
-    assert!(
-        g.frame.notes.iter().any(|n| n.message.contains("ALIAS")),
-        "{:?}",
-        g.frame.notes
-    );
+    assert_eq!(g.frame.notes.len(), 1, "{:?}", g.frame.notes);
+    assert!(g.frame.notes[0].message.contains("ALIAS"));
+    assert_eq!(g.frame.notes[0].offset, 9, "the op element");
 }
 
 #[test]

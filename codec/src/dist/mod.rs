@@ -22,7 +22,16 @@
 //! frame from the front of a byte slice and returns a [`ConnFrame`]: the
 //! shared [`FrameDecoded`] (spans, status, notes, fields) plus the typed
 //! header, control term and payload term, and for the last fragment of a
-//! message the reassembled bytes with their own span tree.
+//! message the reassembled bytes with their own span tree. A frame that is
+//! not whole yet is Incomplete with the exact number of bytes missing (the
+//! length prefix says it), never an error; a caller may wait for them
+//! before decoding. [`ConnectedDecoder::joined_late`] decodes a direction
+//! whose beginning was not captured.
+//!
+//! Bytes that decode but that an OTP receiver would refuse (unknown
+//! operations, wrong arity, flags not negotiated, `Unused` not `''`, ...)
+//! are notes, not errors; bytes that do not decode (a bad term, an old ref
+//! to an empty cache slot, a fragment out of order) make the frame Invalid.
 //!
 //! ```
 //! use erldist_codec::dist::{encode_message, ConnectedDecoder, EncodeMode};
@@ -218,9 +227,6 @@ impl Default for ConnectedDecoder {
         ConnectedDecoder::new(None)
     }
 }
-
-/// Why a part of the message did not decode.
-type Fail = (Stop, Vec<Note>);
 
 impl ConnectedDecoder {
     /// A decoder for one direction. `negotiated` = the DFLAGs both sides
@@ -699,7 +705,10 @@ impl ConnectedDecoder {
             out.frame.notes.push(note);
         }
         out.frame.type_name = "UNKNOWN";
-        self.finish(out, m.control, m.payload);
+        let op_at = op_offset(&re.spans)
+            .and_then(|o| re.stream_offset(o))
+            .unwrap_or(data_at);
+        self.finish(out, m.control, m.payload, op_at);
         re.bytes = p.data;
         out.reassembled = Some(re);
         match m.stop {
@@ -739,9 +748,10 @@ impl ConnectedDecoder {
         let m = decode_message(data, at, refs, magic, whole, rest, self.limits);
         let used = m.consumed.min(data.len());
         r.take(used, "message")?;
+        let op_at = op_offset(&m.spans).unwrap_or(at);
         r.spans.extend(m.spans);
         out.frame.notes.extend(m.notes);
-        self.finish(out, m.control, m.payload);
+        self.finish(out, m.control, m.payload, op_at);
         match m.stop {
             Some(s) => Err(s),
             None => Ok(()),
@@ -749,7 +759,13 @@ impl ConnectedDecoder {
     }
 
     /// Sets the op, the type name, the terms and the fields.
-    fn finish(&self, out: &mut ConnFrame, control: Option<Term>, payload: Option<Term>) {
+    fn finish(
+        &self,
+        out: &mut ConnFrame,
+        control: Option<Term>,
+        payload: Option<Term>,
+        op_at: usize,
+    ) {
         let op = control.as_ref().and_then(op_of);
         out.op = op;
         if out.frame.type_name != "FRAGMENT" || payload.is_some() {
@@ -759,7 +775,7 @@ impl ConnectedDecoder {
             if let Some((flag, name)) = needed_flag(op) {
                 if flags & flag == 0 {
                     out.frame.notes.push(Note {
-                        offset: out.frame.spans.first().map_or(0, |s| s.offset),
+                        offset: op_at,
                         field: format!("{}.op", op.name()),
                         message: format!(
                             "{} although {name} was not negotiated (an OTP sender does not send \
@@ -794,6 +810,15 @@ impl ConnectedDecoder {
         out.control = control;
         out.payload = payload;
     }
+}
+
+/// Where the control message's op element is.
+fn op_offset(spans: &[Span]) -> Option<usize> {
+    spans
+        .iter()
+        .find(|s| s.field == "control")
+        .and_then(|c| c.children.iter().find(|e| e.field == "op"))
+        .map(|s| s.offset)
 }
 
 fn needed_flag(op: ControlOp) -> Option<(u64, &'static str)> {
@@ -882,10 +907,7 @@ fn decode_message(
         consumed: 0,
         stop: None,
     };
-    if let Err((stop, mut notes)) =
-        decode_message_into(&mut m, data, base, refs, magic, whole, rest, limits)
-    {
-        m.notes.append(&mut notes);
+    if let Err(stop) = decode_message_into(&mut m, data, base, refs, magic, whole, rest, limits) {
         m.stop = Some(stop);
     }
     m
@@ -901,7 +923,7 @@ fn decode_message_into(
     whole: bool,
     rest: Rest,
     limits: Limits,
-) -> Result<(), Fail> {
+) -> Result<(), Stop> {
     let opts = TermOptions {
         limits,
         atom_refs: Some(refs),
@@ -951,31 +973,28 @@ fn decode_message_into(
                 });
                 return Ok(());
             }
-            return Err((
-                Stop::Invalid(DecodeError {
-                    offset: base.saturating_add(data.len()),
-                    field: path("control", &i.field),
-                    message: msg,
-                }),
-                Vec::new(),
-            ));
+            return Err(Stop::Invalid(DecodeError {
+                offset: base.saturating_add(data.len()),
+                field: path("control", &i.field),
+                message: msg,
+            }));
         }
         Status::Incomplete(i) => {
-            return Err((
-                Stop::Incomplete(Incomplete::new(i.needed, path("control", &i.field))),
-                Vec::new(),
-            ))
+            return Err(Stop::Incomplete(Incomplete::new(
+                i.needed,
+                path("control", &i.field),
+            )))
         }
         Status::Invalid(mut e) => {
             e.field = path("control", &e.field);
-            return Err((Stop::Invalid(e), Vec::new()));
+            return Err(Stop::Invalid(e));
         }
     };
     let control = control.unwrap_or(Term::Nil);
     if control::has_unresolved_ref(&control) {
         if let Some(at) = unresolved_at(&m.spans, refs.len()) {
             m.control = Some(control);
-            return Err((unresolved(at, "control", refs.len()), Vec::new()));
+            return Err(unresolved(at, "control", refs.len()));
         }
         m.notes
             .push(unknown_atoms(base.saturating_add(c_at), "control"));
@@ -1003,10 +1022,7 @@ fn decode_message_into(
     if after.is_empty() && !whole {
         // A payload may still come.
         m.control = Some(control);
-        return Err((
-            Stop::Incomplete(Incomplete::new(Some(1), "message".into())),
-            Vec::new(),
-        ));
+        return Err(Stop::Incomplete(Incomplete::new(Some(1), "message".into())));
     }
     let mut payload = None;
     if !after.is_empty() {
@@ -1021,7 +1037,7 @@ fn decode_message_into(
         let d = decode_term(input, base.saturating_add(p_at), &opts);
         let mut spans = d.spans(input);
         if let Some(top) = spans.first_mut() {
-            relabel_payload(top, control_span.as_ref(), &control);
+            relabel_payload(top, &control);
         }
         m.spans.append(&mut spans);
         m.consumed = p_at.saturating_add(d.consumed.min(input.len()));
@@ -1029,37 +1045,34 @@ fn decode_message_into(
             Status::Complete => payload = d.term,
             Status::Incomplete(i) if whole => {
                 m.control = Some(control);
-                return Err((
-                    Stop::Invalid(DecodeError {
-                        offset: base.saturating_add(data.len()),
-                        field: path("message", &i.field),
-                        message: format!(
-                            "the frame ends inside the payload ({}: {} more byte(s) needed)",
-                            i.field,
-                            i.needed.unwrap_or(1)
-                        ),
-                    }),
-                    Vec::new(),
-                ));
+                return Err(Stop::Invalid(DecodeError {
+                    offset: base.saturating_add(data.len()),
+                    field: path("message", &i.field),
+                    message: format!(
+                        "the frame ends inside the payload ({}: {} more byte(s) needed)",
+                        i.field,
+                        i.needed.unwrap_or(1)
+                    ),
+                }));
             }
             Status::Incomplete(i) => {
                 m.control = Some(control);
-                return Err((
-                    Stop::Incomplete(Incomplete::new(i.needed, path("message", &i.field))),
-                    Vec::new(),
-                ));
+                return Err(Stop::Incomplete(Incomplete::new(
+                    i.needed,
+                    path("message", &i.field),
+                )));
             }
             Status::Invalid(mut e) => {
                 m.control = Some(control);
                 e.field = path("message", &e.field);
-                return Err((Stop::Invalid(e), Vec::new()));
+                return Err(Stop::Invalid(e));
             }
         }
         if payload.as_ref().is_some_and(control::has_unresolved_ref) {
             if let Some(at) = unresolved_at(&m.spans, refs.len()) {
                 m.control = Some(control);
                 m.payload = payload;
-                return Err((unresolved(at, "message", refs.len()), Vec::new()));
+                return Err(unresolved(at, "message", refs.len()));
             }
             m.notes
                 .push(unknown_atoms(base.saturating_add(p_at), "message"));
@@ -1121,7 +1134,7 @@ fn version_byte(
     base: usize,
     whole: bool,
     part: &str,
-) -> Result<(), Fail> {
+) -> Result<(), Stop> {
     let at = base.saturating_add(m.consumed);
     match data.get(m.consumed) {
         Some(&VERSION_MAGIC) => {
@@ -1136,29 +1149,23 @@ fn version_byte(
             m.consumed += 1;
             Ok(())
         }
-        Some(&b) => Err((
-            Stop::Invalid(DecodeError {
-                offset: at,
-                field: format!("{part}.version_magic"),
-                message: format!(
-                    "{b} where pass-through puts 131 in front of the {part} term: an OTP receiver \
+        Some(&b) => Err(Stop::Invalid(DecodeError {
+            offset: at,
+            field: format!("{part}.version_magic"),
+            message: format!(
+                "{b} where pass-through puts 131 in front of the {part} term: an OTP receiver \
                      kills the connection"
-                ),
-            }),
-            Vec::new(),
-        )),
-        None if whole => Err((
-            Stop::Invalid(DecodeError {
-                offset: at,
-                field: format!("{part}.version_magic"),
-                message: format!("the frame ends before the {part} term"),
-            }),
-            Vec::new(),
-        )),
-        None => Err((
-            Stop::Incomplete(Incomplete::new(Some(1), format!("{part}.version_magic"))),
-            Vec::new(),
-        )),
+            ),
+        })),
+        None if whole => Err(Stop::Invalid(DecodeError {
+            offset: at,
+            field: format!("{part}.version_magic"),
+            message: format!("the frame ends before the {part} term"),
+        })),
+        None => Err(Stop::Incomplete(Incomplete::new(
+            Some(1),
+            format!("{part}.version_magic"),
+        ))),
     }
 }
 
@@ -1306,7 +1313,7 @@ fn relabel_control(top: &mut Span, control: Option<&Term>) {
 }
 
 /// Names the payload's span `message`.
-fn relabel_payload(top: &mut Span, _control_span: Option<&Span>, control: &Term) {
+fn relabel_payload(top: &mut Span, control: &Term) {
     let what = op_of(control)
         .and_then(ControlOp::info)
         .and_then(|i| i.payload)
