@@ -21,6 +21,8 @@ pub type Text = Cow<'static, str>;
 pub enum Value {
     /// No value (a group span, a literal).
     Null,
+    /// A yes/no verdict (a digest checked against the cookie).
+    Bool(bool),
     /// An unsigned integer field.
     UInt(u64),
     /// A signed integer (negative values).
@@ -56,6 +58,7 @@ impl Value {
     pub fn display(&self) -> String {
         match self {
             Value::Null => String::new(),
+            Value::Bool(b) => b.to_string(),
             Value::UInt(v) => v.to_string(),
             Value::Int(v) => v.to_string(),
             Value::Text(s) => format!("{s:?}"),
@@ -80,6 +83,7 @@ impl Serialize for Value {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             Value::Null => s.serialize_unit(),
+            Value::Bool(b) => s.serialize_bool(*b),
             Value::UInt(v) => s.serialize_u64(*v),
             Value::Int(v) => s.serialize_i64(*v),
             Value::Text(t) => s.serialize_str(t),

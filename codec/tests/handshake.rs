@@ -837,7 +837,7 @@ fn tracker_follows_the_spec_exchange() {
     assert!(r
         .frame
         .fields
-        .contains(&("digest_ok".to_string(), Value::Text("true".into()))));
+        .contains(&("digest_ok".to_string(), Value::Bool(true))));
     assert!(r.frame.fields.contains(&(
         "expected_digest".to_string(),
         Value::Text("b5b6a5dbd634e7cefbd9b5ab31366bdc".into())

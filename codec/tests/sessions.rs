@@ -197,8 +197,7 @@ fn handshakes_ops_and_ticks_match_the_reference_decode() {
                     .filter(|f| f.phase == Phase::Handshake)
                     .map(|f| {
                         let ok = match field(f, "digest_ok") {
-                            Some(erldist_codec::Value::Text(t)) => Some(t == "true"),
-                            Some(erldist_codec::Value::UInt(u)) => Some(*u == 1),
+                            Some(erldist_codec::Value::Bool(b)) => Some(*b),
                             Some(other) => panic!("digest_ok {other:?}"),
                             None => None,
                         };

@@ -174,3 +174,27 @@ for cap in ("dist_hidden", "dist_wrong_cookie", "dist_v5_name"):
                 out += bytes([len(piece), side]) + piece
         if len(out) < 8192:
             write("session", f"{cap}-s{stream}", bytes(out))
+
+
+# ---- handshake_decode / dist_frame: real frames of the same conversations ----
+for cap in ("dist_hidden", "dist_wrong_cookie", "dist_v5_name", "dist_rawclient"):
+    for stream, runs in conversations(os.path.join(DIST, cap + ".streams.txt")):
+        # Per side: handshake frames (2-byte length) until r / a, then the rest.
+        for side in (0, 1):
+            data = b"".join(d for s, d in runs if s == side)
+            if not data or data[:3] in (b"\x00\x0e\x78",) or len(data) < 3:
+                continue
+            if data[2:3] not in (b"N", b"n", b"s"):
+                continue
+            pos, k, last = 0, 0, (b"r" if side == 0 else b"a")
+            while pos + 3 <= len(data):
+                n = 2 + int.from_bytes(data[pos:pos + 2], "big")
+                frame = data[pos:pos + n]
+                write("handshake_decode", f"{cap}-s{stream}-{side}-{k}", frame)
+                k += 1
+                pos += n
+                if frame[2:3] == last:
+                    break
+            rest = data[pos:]
+            if rest:
+                write("dist_frame", f"{cap}-s{stream}-{side}", rest[:16384])

@@ -389,7 +389,7 @@ impl HandshakeTracker {
         let hex = crate::hex::encode(&expected);
         f.frame.fields.push((
             "digest_ok".to_string(),
-            Value::Text(if ok { "true" } else { "false" }.to_string()),
+            Value::Bool(ok),
         ));
         f.frame
             .fields

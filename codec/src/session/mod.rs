@@ -540,7 +540,7 @@ fn dist_start(b: &[u8]) -> Option<(Side, String)> {
     }
     if let [a, b2, c, d, k, ..] = b {
         let len = u32::from_be_bytes([*a, *b2, *c, *d]);
-        if matches!(k, 131 | 112) && len >= 2 && len < 1 << 28 {
+        if matches!(k, 131 | 112) && (2..1 << 28).contains(&len) {
             return Some((
                 Side::Initiator,
                 format!("starts with a 4-byte length then {k}: connected phase; which side sent it cannot be told, taken as the initiator (give --direction)"),
