@@ -37,7 +37,14 @@ pub enum Action {
 impl AppState {
     /// A state for this input and these options, decoded.
     pub fn new(text: String, format: FormatChoice, direction: DirectionChoice) -> AppState {
-        let report = decode_text(&text, &DecodeOptions { format, direction });
+        let report = decode_text(
+            &text,
+            &DecodeOptions {
+                format,
+                direction,
+                ..DecodeOptions::default()
+            },
+        );
         let view = Rc::new(report_view(&report, &text));
         AppState {
             text,

@@ -3,10 +3,12 @@
 use erldist_codec::{DirectionChoice, FormatChoice};
 
 /// The format options offered, as (option value, label).
-pub const FORMAT_OPTIONS: [(&str, &str); 3] = [
+pub const FORMAT_OPTIONS: [(&str, &str); 5] = [
     ("auto", "auto-detect"),
     ("hex", "hex"),
     ("epmd-log", "epmd -d -d -d log"),
+    ("tcp-follow", "Wireshark Follow TCP Stream (hex)"),
+    ("streams", "per-stream runs listing"),
 ];
 
 /// The direction options offered, as (option value, label).
@@ -22,6 +24,8 @@ pub fn format_value(f: FormatChoice) -> &'static str {
         FormatChoice::Auto | FormatChoice::Raw => "auto",
         FormatChoice::Hex => "hex",
         FormatChoice::EpmdLog => "epmd-log",
+        FormatChoice::TcpFollow => "tcp-follow",
+        FormatChoice::Streams => "streams",
     }
 }
 
@@ -30,6 +34,8 @@ pub fn format_from_value(v: &str) -> FormatChoice {
     match v {
         "hex" => FormatChoice::Hex,
         "epmd-log" => FormatChoice::EpmdLog,
+        "tcp-follow" => FormatChoice::TcpFollow,
+        "streams" => FormatChoice::Streams,
         _ => FormatChoice::Auto,
     }
 }
