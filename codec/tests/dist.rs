@@ -675,6 +675,14 @@ fn encode_decode_round_trips() {
         ("{29, #Ref<'a@h'.1.2.3;c=1>, #Pid<'a@h'.9.0;c=1>, #Pid<'a@h'.7.0;c=1>, {erlang, apply, 2}, [monitor]}", Some("[erlang, nodes, [hidden]]")),
         ("{37, 21, #Pid<'a@h'.9.0;c=1>, #Pid<'b@h'.9.0;c=1>}", Some("killed")),
     ];
+    // An atom of 150 characters, 300 bytes: LongAtoms with the cache.
+    let long = format!("{{'{}', x}}", "λ".repeat(150));
+    let messages: Vec<(&str, Option<&str>)> = messages
+        .iter()
+        .copied()
+        .chain([(messages[0].0, Some(long.as_str()))])
+        .collect();
+    let mut long_seen = false;
     let mut tx = SenderAtomCache::new();
     let mut rx_cached = ConnectedDecoder::new(None);
     let mut rx = ConnectedDecoder::new(None);
@@ -703,6 +711,7 @@ fn encode_decode_round_trips() {
                     to_erlang_with(&control_elem0(&control), &PrintOptions::READABLE)
                 );
                 if mode == 2 {
+                    long_seen |= f.header.as_ref().unwrap().long_atoms;
                     let refs = &f.header.as_ref().unwrap().refs;
                     assert!(!refs.is_empty());
                     // Round 2 sends only known atoms: every ref is old.
@@ -713,6 +722,7 @@ fn encode_decode_round_trips() {
             }
         }
     }
+    assert!(long_seen);
 }
 
 fn control_elem0(t: &Term) -> Term {
@@ -1176,4 +1186,49 @@ fn real_traffic_matches_the_reference_decode() {
         ));
     }
     eprintln!("{}", summary.join("\n"));
+}
+
+/// Every byte of real frames replaced by a few values: no panic, and when a
+/// mutated frame still decodes completely its leaves still tile it.
+#[test]
+fn mutated_frames_never_panic() {
+    let streams = node_streams(&vector("dist_hidden.streams.txt"));
+    let (_, client, _) = &streams[0];
+    let start = after_handshake(client, b'r').unwrap();
+    let frames = client[start..].to_vec();
+    let mut inputs = vec![hex(SPEC_5_3), hex(SPEC_5_5), frames];
+    let (c, p) = big_message(100, "big");
+    let mut tx = SenderAtomCache::new();
+    inputs.push(
+        encode_fragments(&c, Some(&p), EncodeMode::HeaderCached(&mut tx), 1, 40)
+            .unwrap()
+            .concat(),
+    );
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    for input in &inputs {
+        for i in 0..input.len() {
+            for _ in 0..3 {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let mut m = input.clone();
+                m[i] = (seed >> 56) as u8;
+                let mut rx = ConnectedDecoder::new(None);
+                let mut late = ConnectedDecoder::joined_late(Some(0x0D_07DF_7FBD));
+                for dec in [&mut rx, &mut late] {
+                    let mut pos = 0;
+                    while pos < m.len() {
+                        let f = dec.decode_frame(&m[pos..], pos);
+                        if f.frame.status.is_complete() {
+                            check_tiling(&f.frame.spans, pos, f.frame.consumed).unwrap();
+                        }
+                        if !f.frame.status.is_complete() || f.frame.consumed == 0 {
+                            break;
+                        }
+                        pos += f.frame.consumed;
+                    }
+                }
+            }
+        }
+    }
 }
