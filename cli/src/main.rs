@@ -402,14 +402,16 @@ fn decode(json: bool, opts: &DecodeOptions, file: &str) -> Result<ExitCode, Stri
 }
 
 fn print_report(json: bool, report: &erldist_codec::Report) -> Result<ExitCode, String> {
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     if json {
-        let s = serde_json::to_string_pretty(report).map_err(|e| e.to_string())?;
-        writeln!(out, "{s}").map_err(|e| e.to_string())?;
+        // Streamed: no copy of the whole JSON text in memory.
+        serde_json::to_writer_pretty(&mut out, report).map_err(|e| e.to_string())?;
+        writeln!(out).map_err(|e| e.to_string())?;
     } else {
         out.write_all(render::report(report).as_bytes())
             .map_err(|e| e.to_string())?;
     }
+    out.flush().map_err(|e| e.to_string())?;
     if report.input_error.is_some() {
         return Ok(ExitCode::from(2));
     }

@@ -351,11 +351,26 @@ fn has_cache_ref(t: &Term) -> bool {
 }
 
 fn push_joined<'b>(out: &mut String, items: impl Iterator<Item = &'b u8>) {
-    for (i, b) in items.enumerate() {
+    push_joined_upto(out, items, usize::MAX);
+}
+
+/// Bytes as decimals joined by commas, without `fmt` (binaries of
+/// megabytes print often), stopping once `out` is longer than `limit`.
+fn push_joined_upto<'b>(out: &mut String, items: impl Iterator<Item = &'b u8>, limit: usize) {
+    for (i, &b) in items.enumerate() {
         if i > 0 {
             out.push(',');
         }
-        let _ = write!(out, "{b}");
+        if b >= 100 {
+            out.push(char::from(b'0' + b / 100));
+        }
+        if b >= 10 {
+            out.push(char::from(b'0' + b / 10 % 10));
+        }
+        out.push(char::from(b'0' + b % 10));
+        if out.len() > limit {
+            return;
+        }
     }
 }
 
@@ -384,7 +399,8 @@ fn push_binary(out: &mut String, data: &[u8], o: &PrintOptions) {
         }
     }
     out.push_str("<<");
-    push_joined(out, data.iter());
+    // Past the print budget nothing more is kept: stop early.
+    push_joined_upto(out, data.iter(), o.max_bytes.unwrap_or(usize::MAX));
     out.push_str(">>");
 }
 

@@ -95,9 +95,11 @@ pub fn parse_hex(text: &str) -> Result<ParsedHex, InputError> {
             } else {
                 digits
             };
-            for pair in digits.as_bytes().chunks(2) {
-                let s = std::str::from_utf8(pair).unwrap_or("00");
-                bytes.push(u8::from_str_radix(s, 16).unwrap_or(0));
+            for pair in digits.as_bytes().chunks_exact(2) {
+                if let [h, l] = pair {
+                    let v = |c: &u8| crate::hex::digit_value(*c).unwrap_or(0);
+                    bytes.push((v(h) << 4) | v(l));
+                }
             }
         }
     }

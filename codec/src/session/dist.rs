@@ -182,9 +182,11 @@ impl DistState {
     pub(crate) fn step(&mut self, side: Side, rest: &[u8], base: usize, closed: bool) -> Step {
         if self.fresh && looks_connected(rest) {
             self.joined_late = true;
+            // Atom-cache slots and fragment sequences may have started
+            // before the capture: the decoders say so instead of failing.
             self.connected = [
-                Some(ConnectedDecoder::new(None)),
-                Some(ConnectedDecoder::new(None)),
+                Some(ConnectedDecoder::joined_late(None)),
+                Some(ConnectedDecoder::joined_late(None)),
             ];
         }
         self.fresh = false;
