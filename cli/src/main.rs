@@ -403,15 +403,21 @@ fn decode(json: bool, opts: &DecodeOptions, file: &str) -> Result<ExitCode, Stri
 
 fn print_report(json: bool, report: &erldist_codec::Report) -> Result<ExitCode, String> {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    if json {
+    let written = if json {
         // Streamed: no copy of the whole JSON text in memory.
-        serde_json::to_writer_pretty(&mut out, report).map_err(|e| e.to_string())?;
-        writeln!(out).map_err(|e| e.to_string())?;
+        serde_json::to_writer_pretty(&mut out, report)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out))
     } else {
         out.write_all(render::report(report).as_bytes())
-            .map_err(|e| e.to_string())?;
     }
-    out.flush().map_err(|e| e.to_string())?;
+    .and_then(|()| out.flush());
+    match written {
+        // `erldist decode ... | head`: the reader went away; not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+        Err(e) => return Err(e.to_string()),
+        Ok(()) => {}
+    }
     if report.input_error.is_some() {
         return Ok(ExitCode::from(2));
     }

@@ -271,3 +271,92 @@ fn what_the_nodes_received_is_in_the_decoded_payloads() {
     println!("{checked} received messages found in the decoded payloads");
     assert!(checked >= 5, "only {checked} log lines were comparable");
 }
+
+#[test]
+fn a_wireshark_follow_dump_decodes_like_the_runs_listing() {
+    // tshark 4.0.17 `-q -z follow,tcp,hex,N` of the same capture, N = 0..4.
+    let follow = decode_text(
+        &read("dist_hidden.follow.txt"),
+        &DecodeOptions {
+            cookie: Some(b"corpuscookie".to_vec()),
+            ..DecodeOptions::default()
+        },
+    );
+    let runs = decode("dist_hidden");
+    assert_eq!(follow.format, "tcp-follow");
+    assert!(follow.notes.is_empty(), "{:?}", follow.notes);
+    let key = |r: &Report| -> Vec<(Option<usize>, Side, &'static str, Vec<u8>)> {
+        r.frames
+            .iter()
+            .map(|f| (f.stream, f.side, f.type_name, f.bytes.clone()))
+            .collect()
+    };
+    assert_eq!(key(&follow), key(&runs));
+    assert_eq!(follow.connections.len(), 5);
+    assert_eq!(
+        follow.connections[3].initiator.as_deref(),
+        Some("127.0.0.1:58774")
+    );
+}
+
+#[test]
+fn a_capture_that_starts_after_the_handshake_still_decodes() {
+    use erldist_codec::input::conversation::parse_streams;
+    use erldist_codec::session::{Session, SessionOptions};
+    let convs = parse_streams(&read("dist_full.streams.txt"))
+        .unwrap()
+        .conversations;
+    // The a <-> b connection; per side, its bytes from the 20th connected
+    // frame on (atom-cache entries made before are unknown, fragments may
+    // be cut).
+    let conv = convs
+        .iter()
+        .find(|c| c.acceptor_label.as_deref() == Some("b"))
+        .unwrap();
+    let full = decode("dist_full");
+    let stream = full
+        .connections
+        .iter()
+        .position(|c| c.label == conv.label)
+        .unwrap();
+    let mut s = Session::new(SessionOptions::default());
+    let mut frames = Vec::new();
+    for side in [Side::Initiator, Side::Acceptor] {
+        let ours: Vec<&Frame> = full
+            .frames
+            .iter()
+            .filter(|f| f.stream == Some(stream) && f.side == side && f.phase == Phase::Connected)
+            .collect();
+        let cut = ours[20].offset;
+        let bytes: Vec<u8> = conv
+            .chunks
+            .iter()
+            .filter(|c| c.side == side)
+            .flat_map(|c| c.bytes.iter().copied())
+            .collect();
+        frames.extend(s.feed(side, &bytes[cut..]));
+        let expect = ours.len() - 20;
+        let got = frames.iter().filter(|f| f.side == side).count();
+        assert_eq!(got, expect, "{side:?}: frames after the cut");
+    }
+    frames.extend(s.finish());
+    assert!(s.dist().joined_late());
+    for f in &frames {
+        assert!(
+            f.decoded.status.is_complete(),
+            "{} at {}: {:?}",
+            f.decoded.type_name,
+            f.offset,
+            f.decoded.status
+        );
+    }
+    let unknown_refs = frames
+        .iter()
+        .flat_map(|f| f.decoded.fields.iter())
+        .filter(|(_, v)| v.display().contains("$atom_cache_ref_"))
+        .count();
+    println!(
+        "joined late: {} frames decoded, {unknown_refs} fields name an atom cached before the capture",
+        frames.len()
+    );
+}
