@@ -19,7 +19,11 @@ use std::process::ExitCode;
         echo '00 01 6e' | erldist decode -\n  \
         erldist decode --json epmd.log\n  \
         erldist encode epmd ALIVE2_REQ --port 9506 --node-type 77 --name node\n  \
-        erldist encode epmd --list"
+        erldist encode epmd --list\n  \
+        erldist decode --cookie secret capture.streams.txt\n  \
+        erldist encode handshake SEND_NAME --flags 0xd07df7fbd --creation 5 --name a@host\n  \
+        erldist encode dist --list\n  \
+        erldist flags 0xd07df7fbd --peer 0x4030f0f94 --peer-release 26"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -80,6 +84,28 @@ enum Command {
         #[command(subcommand)]
         op: TermOp,
     },
+    /// Capability flags: name every DFLAG bit of a word; with --peer, say
+    /// whether the two nodes can connect and which mandatory flag is missing.
+    Flags {
+        /// The flag word (`0xd07df7fbd`, decimal, or `PUBLISHED|V4_NC|...`);
+        /// with --peer, the initiator's.
+        flags: String,
+        /// The other node's word (the acceptor's).
+        #[arg(long)]
+        peer: Option<String>,
+        /// OTP release of the first node (its mandatory flags are checked).
+        #[arg(long, default_value_t = 25)]
+        release: u32,
+        /// OTP release of the peer.
+        #[arg(long, default_value_t = 25)]
+        peer_release: u32,
+        /// Node names for the messages.
+        #[arg(long, default_value = "a@host")]
+        name: String,
+        /// The peer's node name.
+        #[arg(long, default_value = "b@host")]
+        peer_name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -136,6 +162,50 @@ enum EncodeProtocol {
         #[arg(value_name = "TYPE", required_unless_present = "list")]
         message: Option<String>,
         /// Field values: --port 9506 --node-type 77 --name node ...
+        #[arg(
+            value_name = "--FIELD VALUE",
+            trailing_var_arg = true,
+            allow_hyphen_values = true
+        )]
+        fields: Vec<String>,
+    },
+    /// A node handshake message: `erldist encode handshake TYPE --FIELD VALUE ...`
+    /// (SEND_NAME, STATUS, CHALLENGE, COMPLEMENT, CHALLENGE_REPLY, CHALLENGE_ACK, ...).
+    ///
+    /// `length` and `name_len` are computed unless given; `--flags` takes a
+    /// number or names joined by `|`.
+    Handshake {
+        /// List the message types and their fields.
+        #[arg(long)]
+        list: bool,
+        /// Write the raw bytes instead of hex.
+        #[arg(long)]
+        raw: bool,
+        /// The message type.
+        #[arg(value_name = "TYPE", required_unless_present = "list")]
+        message: Option<String>,
+        /// Field values: --flags 'PUBLISHED|V4_NC' --creation 5 --name a@host ...
+        #[arg(
+            value_name = "--FIELD VALUE",
+            trailing_var_arg = true,
+            allow_hyphen_values = true
+        )]
+        fields: Vec<String>,
+    },
+    /// A connected-phase message (`131, 68, 0` header, control tuple,
+    /// payload): `erldist encode dist REG_SEND --from-pid '#Pid<...>' --to-name rex --message '{hello}'`.
+    /// Every field is Erlang term text; `op` is computed unless given.
+    Dist {
+        /// List the message types and their fields.
+        #[arg(long)]
+        list: bool,
+        /// Write the raw bytes instead of hex.
+        #[arg(long)]
+        raw: bool,
+        /// The control message (REG_SEND, SEND_SENDER, LINK, ..., TICK).
+        #[arg(value_name = "TYPE", required_unless_present = "list")]
+        message: Option<String>,
+        /// Field values as Erlang text.
         #[arg(
             value_name = "--FIELD VALUE",
             trailing_var_arg = true,
@@ -222,6 +292,38 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
         }
         Command::Term { op } => term(op),
+        Command::Flags {
+            flags,
+            peer,
+            release,
+            peer_release,
+            name,
+            peer_name,
+        } => {
+            use erldist_codec::handshake::{explain, DistFlags, NodeProfile};
+            let ours = DistFlags::parse(&flags).map_err(|e| format!("flags: {e}"))?;
+            let mut out = String::new();
+            out.push_str(&render::flags(ours));
+            if let Some(p) = peer {
+                let theirs = DistFlags::parse(&p).map_err(|e| format!("--peer: {e}"))?;
+                let e = explain(
+                    &NodeProfile::new(&name, ours, release),
+                    &NodeProfile::new(&peer_name, theirs, peer_release),
+                );
+                out.push_str(&format!(
+                    "\n{name} (OTP {release}) -> {peer_name} (OTP {peer_release}):\n"
+                ));
+                out.push_str(&e.to_string());
+                print!("{out}");
+                return Ok(if e.can_connect {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                });
+            }
+            print!("{out}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Encode {
             protocol:
                 EncodeProtocol::Epmd {
@@ -238,16 +340,57 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let message = message.unwrap_or_default();
             let fields = parse_field_args(&fields)?;
             let bytes = epmd::encode_fields(&message, &fields).map_err(|e| e.to_string())?;
-            let mut out = std::io::stdout().lock();
-            if raw {
-                out.write_all(&bytes).map_err(|e| e.to_string())?;
-            } else {
-                writeln!(out, "{}", erldist_codec::hex::spaced(&bytes))
-                    .map_err(|e| e.to_string())?;
+            write_bytes(&bytes, raw)
+        }
+        Command::Encode {
+            protocol:
+                EncodeProtocol::Handshake {
+                    list,
+                    raw,
+                    message,
+                    fields,
+                },
+        } => {
+            if list {
+                print!("{}", render::handshake_schema_list());
+                return Ok(ExitCode::SUCCESS);
             }
-            Ok(ExitCode::SUCCESS)
+            let fields = parse_field_args(&fields)?;
+            let bytes =
+                erldist_codec::handshake::encode_fields(&message.unwrap_or_default(), &fields)
+                    .map_err(|e| e.to_string())?;
+            write_bytes(&bytes, raw)
+        }
+        Command::Encode {
+            protocol:
+                EncodeProtocol::Dist {
+                    list,
+                    raw,
+                    message,
+                    fields,
+                },
+        } => {
+            if list {
+                print!("{}", render::dist_schema_list());
+                return Ok(ExitCode::SUCCESS);
+            }
+            let fields = parse_field_args(&fields)?;
+            let bytes =
+                erldist_codec::dist::encode_control_fields(&message.unwrap_or_default(), &fields)
+                    .map_err(|e| e.to_string())?;
+            write_bytes(&bytes, raw)
         }
     }
+}
+
+fn write_bytes(bytes: &[u8], raw: bool) -> Result<ExitCode, String> {
+    let mut out = std::io::stdout().lock();
+    if raw {
+        out.write_all(bytes).map_err(|e| e.to_string())?;
+    } else {
+        writeln!(out, "{}", erldist_codec::hex::spaced(bytes)).map_err(|e| e.to_string())?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn read_input(arg: &str) -> Result<Vec<u8>, String> {

@@ -226,3 +226,69 @@ pub fn schema_list() -> String {
     }
     out
 }
+
+/// `erldist flags WORD`: every set bit by name and meaning.
+pub fn flags(f: erldist_codec::handshake::DistFlags) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{:#x}:", f.0);
+    for bit in f.set_bits() {
+        let mean = erldist_codec::handshake::flag_info(bit)
+            .map(|i| i.meaning)
+            .unwrap_or("not a known flag");
+        let _ = writeln!(
+            out,
+            "  bit {bit:>2}  {:#014x}  {:<22} {mean}",
+            1u64 << bit,
+            erldist_codec::handshake::bit_name(bit)
+        );
+    }
+    out
+}
+
+/// `erldist encode handshake --list`.
+pub fn handshake_schema_list() -> String {
+    let mut out = String::new();
+    for (name, side) in erldist_codec::handshake::message_types() {
+        let _ = writeln!(out, "{name} (sent by the {})", side.as_str());
+        for f in erldist_codec::handshake::field_schema(name).unwrap_or(&[]) {
+            let flag = format!("--{}", f.name.replace('_', "-"));
+            let _ = writeln!(
+                out,
+                "  {flag:<20} {:<36} {}",
+                default_text(f.derived, f.default),
+                f.doc
+            );
+        }
+    }
+    out
+}
+
+/// `erldist encode dist --list`.
+pub fn dist_schema_list() -> String {
+    let mut out = String::new();
+    for name in erldist_codec::dist::message_types() {
+        let _ = writeln!(out, "{name}");
+        for f in erldist_codec::dist::field_schema(name).unwrap_or_default() {
+            let flag = format!("--{}", f.name.replace('_', "-"));
+            let d = if f.optional {
+                "optional".to_string()
+            } else {
+                default_text(f.derived, f.default)
+            };
+            let _ = writeln!(out, "  {flag:<20} {d:<36} {}", f.doc);
+        }
+    }
+    out
+}
+
+fn default_text(derived: bool, default: Option<&str>) -> String {
+    if derived {
+        "derived unless given".to_string()
+    } else {
+        match default {
+            Some("") => "default empty".to_string(),
+            Some(d) => format!("default {d}"),
+            None => "required".to_string(),
+        }
+    }
+}

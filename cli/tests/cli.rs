@@ -267,3 +267,221 @@ fn term_decode_prints_erlang_text_and_spans() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("incomplete: 1 more byte needed"));
 }
+
+fn dist_vector(name: &str) -> String {
+    format!(
+        "{}/../codec/tests/vectors/dist/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn decode_a_whole_node_session_with_the_cookie() {
+    let o = erldist(
+        &[
+            "decode",
+            "--json",
+            "--cookie",
+            "corpuscookie",
+            &dist_vector("dist_hidden.streams.txt"),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["format"], "streams");
+    let frames = v["frames"].as_array().unwrap();
+    let types: Vec<&str> = frames.iter().map(|f| f["type"].as_str().unwrap()).collect();
+    for t in [
+        "SEND_NAME",
+        "STATUS",
+        "CHALLENGE",
+        "CHALLENGE_REPLY",
+        "CHALLENGE_ACK",
+        "MONITOR_P",
+        "REG_SEND",
+        "SPAWN_REQUEST",
+        "SEND_SENDER",
+        "PAYLOAD_MONITOR_P_EXIT",
+    ] {
+        assert!(types.contains(&t), "{t} in {types:?}");
+    }
+    let reply = frames
+        .iter()
+        .find(|f| f["type"] == "CHALLENGE_REPLY")
+        .unwrap();
+    assert_eq!(reply["fields"]["digest_ok"], true);
+    assert_eq!(reply["protocol"], "dist");
+    assert_eq!(reply["side"], "initiator");
+    assert_eq!(reply["phase"], "handshake");
+    let reg = frames.iter().find(|f| f["type"] == "REG_SEND").unwrap();
+    assert_eq!(reg["fields"]["to_name"], "net_kernel");
+    assert!(reg["fields"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("{'$gen_call',"));
+    assert_eq!(reg["phase"], "connected");
+    let c = &v["connections"][3];
+    assert_eq!(c["protocol"], "dist");
+    assert_eq!(c["details"]["initiator_name"], "h@127.0.0.1");
+    assert!(c["details"]["visibility"]
+        .as_str()
+        .unwrap()
+        .starts_with("hidden"));
+    // The wrong cookie: the same digests are invalid, and the text says so.
+    let o = erldist(
+        &[
+            "decode",
+            "--cookie",
+            "wrong",
+            &dist_vector("dist_hidden.streams.txt"),
+        ],
+        None,
+    );
+    assert!(
+        stdout(&o).contains("reply_digest: \"INVALID"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn per_direction_transcripts_decode_in_handshake_order() {
+    // SPEC §3.5 (a Python initiator against real OTP 25.2.3, cookie `secret`):
+    // each side's bytes in its own file.
+    let dir = std::env::temp_dir().join(format!("erldist-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let a = dir.join("a.hex");
+    let b = dir.join("b.hex");
+    std::fs::write(
+        &a,
+        "00 14 4e 00 00 00 2d 07 df 7f bc 12 34 56 78 00 05 70 79 40 76 6d\n\
+         00 15 72 de ad be ef b5 b6 a5 db d6 34 e7 ce fb d9 b5 ab 31 36 6b dc\n\
+         00 00 00 00\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &b,
+        "00 03 73 6f 6b\n\
+         00 17 4e 00 00 00 0d 07 df 7f bd 71 d6 c5 e3 6b 05 94 14 00 04 62 40 76 6d\n\
+         00 11 61 c3 93 9b 31 d7 a9 13 d8 2e 2a ce 09 24 7c 7b 41\n",
+    )
+    .unwrap();
+    let o = erldist(
+        &[
+            "decode",
+            "--json",
+            "--cookie",
+            "secret",
+            "--initiator",
+            a.to_str().unwrap(),
+            "--acceptor",
+            b.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let t: Vec<(&str, &str)> = v["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["type"].as_str().unwrap(), f["side"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        t,
+        [
+            ("SEND_NAME", "initiator"),
+            ("STATUS", "acceptor"),
+            ("CHALLENGE", "acceptor"),
+            ("CHALLENGE_REPLY", "initiator"),
+            ("CHALLENGE_ACK", "acceptor"),
+            ("TICK", "initiator"),
+        ]
+    );
+    for f in v["frames"].as_array().unwrap() {
+        if f["type"] == "CHALLENGE_REPLY" || f["type"] == "CHALLENGE_ACK" {
+            assert_eq!(f["fields"]["digest_ok"], true, "{}", f["type"]);
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn encode_handshake_and_dist_messages() {
+    // SPEC §3.5's reply, from its fields.
+    let o = erldist(
+        &[
+            "encode",
+            "handshake",
+            "CHALLENGE_REPLY",
+            "--challenge",
+            "3735928559",
+            "--digest",
+            "b5b6a5dbd634e7cefbd9b5ab31366bdc",
+        ],
+        None,
+    );
+    assert_eq!(
+        stdout(&o).trim(),
+        "00 15 72 de ad be ef b5 b6 a5 db d6 34 e7 ce fb d9 b5 ab 31 36 6b dc",
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // A REG_SEND, decoded back by `erldist decode --protocol dist`.
+    let o = erldist(
+        &[
+            "encode",
+            "dist",
+            "REG_SEND",
+            "--from-pid",
+            "#Pid<'a@host'.1.0;c=5>",
+            "--to-name",
+            "rex",
+            "--message",
+            "{hello, [1,2,3]}",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let hex = stdout(&o);
+    let o = erldist(&["decode", "--json", "-"], Some(hex.as_bytes()));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let f = &v["frames"][0];
+    assert_eq!(f["type"], "REG_SEND");
+    assert_eq!(f["fields"]["to_name"], "rex");
+    assert_eq!(f["fields"]["message"], "{hello,[1,2,3]}");
+}
+
+#[test]
+fn the_flags_explainer_names_the_missing_flag() {
+    // An OTP 26 acceptor and a peer without V4_NC (OTP 25's word minus bit 34).
+    let o = erldist(
+        &[
+            "flags",
+            "0x907df7fbd",
+            "--release",
+            "25",
+            "--peer",
+            "0xd07df7fbd",
+            "--peer-release",
+            "26",
+            "--name",
+            "a@vm",
+            "--peer-name",
+            "b@vm",
+        ],
+        None,
+    );
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("rejected since it cannot handle [\"V4_NC\"]"),
+        "{out}"
+    );
+    assert!(out.contains("they cannot connect"), "{out}");
+    // Both OTP 25: fine.
+    let o = erldist(&["flags", "0xd07df7fbd", "--peer", "0xd07df7fbd"], None);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("they can connect"));
+}
