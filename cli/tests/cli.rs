@@ -1,5 +1,8 @@
 //! The `erldist` binary, run as a user runs it.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use serde_json::Value;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
