@@ -39,7 +39,7 @@ step "ETF limits in wasm32, headless Chromium (wasm-bindgen-test)"
 scripts/test-wasm.sh 2>&1 | tee -a "$log"
 
 step "fuzz smoke (${FUZZ_SECONDS:=20} s per target)"
-for t in epmd_decode epmd_log hex_input etf_decode; do
+for t in $(cd codec/fuzz/fuzz_targets && ls ./*.rs | sed 's|^\./||; s|\.rs$||'); do
     scripts/fuzz.sh "$t" "$FUZZ_SECONDS" 2>&1 | tail -n 3 | tee -a "$log"
 done
 
