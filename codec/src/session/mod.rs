@@ -501,6 +501,11 @@ pub fn detect_protocol(
                 ));
             }
         }
+        // A length of 0 may be the start of a 4-byte length: wait for the
+        // byte after it before guessing.
+        if len == 0 && init.len() < 5 {
+            return None;
+        }
         return Some((
             Protocol::Epmd,
             "guessed: the first bytes are neither a node handshake nor a connected-phase frame; decoded as EPMD".into(),
@@ -658,4 +663,77 @@ pub fn interleave_handshake<'a>(init: &'a [u8], acc: &'a [u8]) -> Vec<(Side, &'a
 
 fn looks_connected_start(b: &[u8]) -> bool {
     matches!(dist_start(b), Some((_, ref why)) if why.contains("connected phase"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detection_waits_for_enough_bytes() {
+        // `00 00 00 4d` could be a 4-byte length: not EPMD yet.
+        assert_eq!(detect_protocol(&[0, 0, 0, 0x4d], &[], None), None);
+        let (p, _) = detect_protocol(&[0, 0, 0, 0x4d, 0x83, 0x44], &[], None).unwrap();
+        assert_eq!(p, Protocol::Dist);
+        // `n` with length 1 is NAMES_REQ, with length >= 7 a v5 send_name.
+        let (p, _) = detect_protocol(&[0, 1, b'n'], &[], None).unwrap();
+        assert_eq!(p, Protocol::Epmd);
+        let (p, _) = detect_protocol(&[0, 9, b'n', 0, 5], &[], None).unwrap();
+        assert_eq!(p, Protocol::Dist);
+        // The port says epmd whatever the bytes.
+        let (p, why) = detect_protocol(&[], &[], Some(4369)).unwrap();
+        assert_eq!(p, Protocol::Epmd);
+        assert!(why.contains("4369"));
+    }
+
+    #[test]
+    fn a_frame_split_at_every_byte_decodes_the_same() {
+        // SPEC §3.5's handshake, fed one byte at a time from both sides.
+        let a = crate::input::parse_hex(
+            "00 14 4e 00 00 00 2d 07 df 7f bc 12 34 56 78 00 05 70 79 40 76 6d \
+             00 15 72 de ad be ef b5 b6 a5 db d6 34 e7 ce fb d9 b5 ab 31 36 6b dc 00 00 00 00",
+        )
+        .unwrap()
+        .bytes;
+        let b = crate::input::parse_hex(
+            "00 03 73 6f 6b 00 17 4e 00 00 00 0d 07 df 7f bd 71 d6 c5 e3 6b 05 94 14 00 04 62 40 76 6d \
+             00 11 61 c3 93 9b 31 d7 a9 13 d8 2e 2a ce 09 24 7c 7b 41",
+        )
+        .unwrap()
+        .bytes;
+        let mut s = Session::new(SessionOptions {
+            cookie: Some(b"secret".to_vec()),
+            ..SessionOptions::default()
+        });
+        let mut frames = Vec::new();
+        // Send name, then status + challenge, then reply + tick, then ack.
+        let (a1, a2) = a.split_at(22);
+        let (b1, b2) = b.split_at(30);
+        for (side, part) in [
+            (Side::Initiator, a1),
+            (Side::Acceptor, b1),
+            (Side::Initiator, a2),
+            (Side::Acceptor, b2),
+        ] {
+            for byte in part {
+                frames.extend(s.feed(side, std::slice::from_ref(byte)));
+            }
+        }
+        frames.extend(s.finish());
+        let types: Vec<&str> = frames.iter().map(|f| f.decoded.type_name).collect();
+        assert_eq!(
+            types,
+            [
+                "SEND_NAME",
+                "STATUS",
+                "CHALLENGE",
+                "CHALLENGE_REPLY",
+                "TICK",
+                "CHALLENGE_ACK"
+            ]
+        );
+        assert!(frames.iter().all(|f| f.decoded.status.is_complete()));
+        assert_eq!(s.dist().handshake().reply_digest_ok(), Some(true));
+        assert_eq!(s.dist().handshake().ack_digest_ok(), Some(true));
+    }
 }
