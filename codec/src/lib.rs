@@ -25,6 +25,7 @@
     )
 )]
 
+pub mod capture;
 pub mod conn;
 pub mod dist;
 pub mod epmd;
