@@ -30,6 +30,9 @@ pub enum FormatChoice {
     TcpFollow,
     /// Per-stream same-direction runs (`*.streams.txt`).
     Streams,
+    /// A packet capture file (pcap or pcapng): TCP reassembled per
+    /// connection, each decoded as a session.
+    Pcap,
 }
 
 /// Which way the bytes travel.
@@ -171,7 +174,7 @@ pub fn decode_text(text: &str, opts: &DecodeOptions) -> Report {
         FormatChoice::EpmdLog => (Format::EpmdLog, false),
         FormatChoice::TcpFollow => (Format::TcpFollow, false),
         FormatChoice::Streams => (Format::Streams, false),
-        FormatChoice::Raw => return decode_bytes(text.as_bytes(), opts),
+        FormatChoice::Raw | FormatChoice::Pcap => return decode_bytes(text.as_bytes(), opts),
     };
     match format {
         Format::EpmdLog => decode_log(text, opts, detected),
@@ -211,7 +214,22 @@ pub fn decode_text(text: &str, opts: &DecodeOptions) -> Report {
 }
 
 /// Decodes raw bytes as a stream of EPMD frames.
+///
+/// A pcap or pcapng file (by its magic number, with [`FormatChoice::Auto`]
+/// or [`FormatChoice::Pcap`]) is decoded as a capture
+/// ([`crate::capture::decode_capture`], epmd on its default port).
 pub fn decode_bytes(bytes: &[u8], opts: &DecodeOptions) -> Report {
+    let auto = opts.format == FormatChoice::Auto;
+    if opts.format == FormatChoice::Pcap || (auto && crate::capture::is_capture(bytes)) {
+        let copts = crate::capture::CaptureOptions {
+            cookie: opts.cookie.clone(),
+            protocol: opts.protocol,
+            ..Default::default()
+        };
+        let mut r = crate::capture::decode_capture(bytes, &copts);
+        r.format_detected = auto;
+        return r;
+    }
     let mut r = decode_one_stream(bytes, opts);
     r.format = Format::Raw.as_str();
     r.format_detected = opts.format == FormatChoice::Auto;
@@ -478,7 +496,8 @@ fn decode_log(text: &str, opts: &DecodeOptions, detected: bool) -> Report {
     }
 }
 
-fn shift(f: &mut Frame, by: usize) {
+/// Moves a frame (its offset, spans, notes and error) `by` bytes on.
+pub(crate) fn shift(f: &mut Frame, by: usize) {
     fn shift_spans(spans: &mut [Span], by: usize) {
         for s in spans {
             s.offset += by;
@@ -864,7 +883,30 @@ pub fn decode_transcripts(initiator: &[u8], acceptor: &[u8], opts: &DecodeOption
     r
 }
 
-fn session_frame(sf: SessionFrame, stream: Option<usize>, source: Source, reason: &str) -> Frame {
+/// The report of a capture file (`format`: `pcap` or `pcapng`).
+pub(crate) fn capture_report(
+    format: &'static str,
+    frames: Vec<Frame>,
+    notes: Vec<String>,
+    input_error: Option<InputError>,
+    connections: Vec<Connection>,
+) -> Report {
+    let mut r = Report::empty(Format::Raw, false);
+    r.format = format;
+    r.frames = frames;
+    r.notes = notes;
+    r.input_error = input_error;
+    r.connections = connections;
+    r
+}
+
+/// A session's frame as a report frame.
+pub(crate) fn session_frame(
+    sf: SessionFrame,
+    stream: Option<usize>,
+    source: Source,
+    reason: &str,
+) -> Frame {
     Frame {
         type_name: sf.decoded.type_name,
         direction: match sf.side {

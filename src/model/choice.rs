@@ -21,7 +21,7 @@ pub const DIRECTION_OPTIONS: [(&str, &str); 3] = [
 /// The option value of a format choice.
 pub fn format_value(f: FormatChoice) -> &'static str {
     match f {
-        FormatChoice::Auto | FormatChoice::Raw => "auto",
+        FormatChoice::Auto | FormatChoice::Raw | FormatChoice::Pcap => "auto",
         FormatChoice::Hex => "hex",
         FormatChoice::EpmdLog => "epmd-log",
         FormatChoice::TcpFollow => "tcp-follow",
