@@ -114,6 +114,8 @@ pub struct Packets<'a> {
     pos: usize,
     kind: Option<Kind>,
     number: u64,
+    /// Time of the last packet that had one (simple packet blocks have none).
+    last_time: Timestamp,
     done: bool,
     /// Blocks skipped (pcapng name resolution, statistics, ...), by name.
     skipped: Vec<(&'static str, usize)>,
@@ -153,6 +155,7 @@ impl<'a> Packets<'a> {
             pos: 0,
             kind: None,
             number: 0,
+            last_time: Timestamp::default(),
             done: false,
             skipped: Vec::new(),
         };
@@ -371,7 +374,9 @@ impl<'a> Packets<'a> {
             self.number += 1;
             // Packet data starts 28 bytes into an EPB, 12 into an SPB.
             let data_at = at + if ts.is_some() { 28 } else { 12 };
-            let time = ts.map_or(Timestamp::default(), |t| iface.time(t));
+            // A simple packet block has no time: the last one known is used.
+            let time = ts.map_or(self.last_time, |t| iface.time(t));
+            self.last_time = time;
             return Some(Ok(RawPacket {
                 number: self.number,
                 offset: data_at,

@@ -264,6 +264,8 @@ struct Initiator {
     addr: usize,
     why: String,
     source: Source,
+    /// The protocol, when the bytes that told the side also tell it.
+    hint: Option<Protocol>,
 }
 
 /// The decoding side of one connection.
@@ -327,7 +329,9 @@ impl Driver<'_, '_> {
             packet: p.number,
             time: p.time,
         };
-        self.out.start.get_or_insert(p.time);
+        if p.time != Timestamp::default() {
+            self.out.start.get_or_insert(p.time);
+        }
         match net::parse_packet(p.link, p.data, p.offset) {
             Ok(pk) => match pk.content {
                 Content::Tcp(seg) => {
@@ -420,6 +424,7 @@ impl Driver<'_, '_> {
                     addr,
                     why: why.to_string(),
                     source: Source::Log,
+                    hint: None,
                 });
             } else {
                 flow.dec.initiator = by_port(&flow.addrs, &self.out);
@@ -498,26 +503,30 @@ fn by_port(addrs: &[SocketAddr; 2], out: &Out<'_, '_>) -> Option<Initiator> {
         addr: 1 - acc,
         why: format!("the SYN was not captured; the other end's port {port} is {why}"),
         source: Source::Inferred,
+        hint: None,
     })
 }
 
 /// Who sent a first payload, from its bytes, when nothing else says.
 fn by_content(d: usize, first: &[u8]) -> Initiator {
     let (side, why) = crate::session::infer_side(first);
-    let (side, why) = if why.contains("nothing says") || why.contains("cannot be told") {
+    let (side, why, hint) = if why.contains("nothing says") || why.contains("cannot be told") {
         match first.first() {
             Some(&(epmd::ALIVE2_X_RESP | epmd::ALIVE2_RESP | epmd::PORT2_RESP)) => (
                 Side::Acceptor,
                 "its first bytes start with an epmd reply code".to_string(),
+                Some(Protocol::Epmd),
             ),
             _ => (
                 Side::Initiator,
                 "guessed: it sent the first payload (nothing else says which side connected)"
                     .to_string(),
+                None,
             ),
         }
     } else {
-        (side, why)
+        // A send_name or a status: a node connection.
+        (side, why, Some(Protocol::Dist))
     };
     let addr = match side {
         Side::Initiator => d,
@@ -527,6 +536,7 @@ fn by_content(d: usize, first: &[u8]) -> Initiator {
         addr,
         why: format!("the SYN was not captured; {why}"),
         source: Source::Inferred,
+        hint,
     }
 }
 
@@ -696,6 +706,13 @@ impl Dec {
                 "the acceptor's port {acc_port} is a node port epmd announced ({from})"
             ));
             (ProtocolChoice::Dist, None)
+        } else if let Some(p) = self.initiator.as_ref().and_then(|i| i.hint) {
+            let why = self.initiator.as_ref().map_or("", |i| i.why.as_str());
+            self.forced = Some(format!("detected from the first bytes: {why}"));
+            match p {
+                Protocol::Epmd => (ProtocolChoice::Epmd, None),
+                Protocol::Dist => (ProtocolChoice::Dist, None),
+            }
         } else {
             (ProtocolChoice::Auto, None)
         };
@@ -797,6 +814,7 @@ impl Dec {
                 addr: 0,
                 why: "guessed: no SYN and no payload; the sender of the first packet".into(),
                 source: Source::Inferred,
+                hint: None,
             });
         }
         let init = self.initiator.clone();
@@ -812,7 +830,11 @@ impl Dec {
                 "{packets}: packet {} (t={}, {}) to packet {} (t={})",
                 first.packet,
                 first.time.since(t0),
-                utc(first.time),
+                if first.time == Timestamp::default() {
+                    "no capture time".to_string()
+                } else {
+                    utc(first.time)
+                },
                 last.packet,
                 last.time.since(t0)
             )),
