@@ -760,3 +760,70 @@ fn not_tcp_counted_damaged_packets_and_files_said() {
     let r = decode_capture(b"hello", &epmd4399());
     assert!(r.input_error.is_some());
 }
+
+// ---------------------------------------------------------------------------
+// Cross-check with the real tool
+
+/// Debian's tshark lists every TCP payload of the corpus captures
+/// (`tshark -r X -T fields -e tcp.stream -e tcp.srcport -e tcp.payload
+/// -Y tcp.len>0`); concatenated per stream and sender port, they are the
+/// bytes our reassembly fed to the sessions (the frames' bytes, end to end),
+/// with the same stream numbers.
+#[test]
+fn reassembled_streams_match_tshark() {
+    let tshark = "/usr/bin/tshark";
+    assert!(
+        std::path::Path::new(tshark).exists(),
+        "{tshark} is missing: install Debian's tshark (apt-get install tshark) for this cross-check"
+    );
+    for capture in EPMD.iter().chain(DIST.iter()) {
+        let out = std::process::Command::new(tshark)
+            .args(["-r", &path(&pcap_path(capture)), "-T", "fields"])
+            .args(["-e", "tcp.stream", "-e", "tcp.srcport", "-e", "tcp.payload"])
+            .args(["-Y", "tcp.len>0"])
+            .output()
+            .unwrap_or_else(|e| panic!("running {tshark}: {e}"));
+        assert!(
+            out.status.success(),
+            "tshark failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut want: BTreeMap<(usize, u16), String> = BTreeMap::new();
+        for line in String::from_utf8(out.stdout).unwrap().lines() {
+            let mut w = line.split('\t');
+            let stream: usize = w.next().unwrap().parse().unwrap();
+            let port: u16 = w.next().unwrap().parse().unwrap();
+            let hex = w.next().unwrap().replace(':', "");
+            want.entry((stream, port)).or_default().push_str(&hex);
+        }
+        let r = decode_capture(&read(&pcap_path(capture)), &opts(&[4399]));
+        let mut got: BTreeMap<(usize, u16), String> = BTreeMap::new();
+        for f in &r.frames {
+            let stream = f.stream.unwrap();
+            let c = &r.connections[stream];
+            assert_eq!(c.label, format!("stream {stream}"));
+            let addr = match f.side {
+                Side::Initiator => c.initiator.as_ref(),
+                Side::Acceptor => c.acceptor.as_ref(),
+            };
+            let port: u16 = addr.unwrap().rsplit(':').next().unwrap().parse().unwrap();
+            got.entry((stream, port))
+                .or_default()
+                .push_str(&erldist_codec::hex::encode(&f.bytes));
+        }
+        assert_eq!(got.len(), want.len(), "{capture}: directions with payload");
+        for (k, v) in &want {
+            assert!(
+                got.get(k) == Some(v),
+                "{capture}: stream {} port {} differs",
+                k.0,
+                k.1
+            );
+        }
+        let bytes: usize = want.values().map(|h| h.len() / 2).sum();
+        println!(
+            "{capture}: {} directions, {bytes} bytes as tshark",
+            want.len()
+        );
+    }
+}
