@@ -33,6 +33,7 @@ pub mod etf;
 pub mod handshake;
 pub mod hex;
 pub mod input;
+pub mod lint;
 mod reader;
 pub mod report;
 pub mod session;

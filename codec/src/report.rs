@@ -7,6 +7,7 @@ use crate::epmd::{
     ALIVE2_RESP, ALIVE2_X_RESP, PORT2_RESP,
 };
 use crate::input::{self, conversation, epmd_log, Format, InputError};
+use crate::lint::{self, Lint};
 use crate::session::{
     Phase, Protocol, ProtocolChoice, Reassembled, Session, SessionFrame, SessionOptions,
 };
@@ -33,6 +34,41 @@ pub enum FormatChoice {
     /// A packet capture file (pcap or pcapng): TCP reassembled per
     /// connection, each decoded as a session.
     Pcap,
+    /// Any text format by name ([`Format::from_name`]): the dumps (`xxd`,
+    /// `hexdump-c`, `od`, `tshark-x`, `tcpdump-x`, ...), the literals
+    /// (`erlang-binary`, `js-array`, `python-bytes`, `node-buffer`, ...),
+    /// `base64`. `Named(Format::Hex)` is the same as [`FormatChoice::Hex`].
+    Named(Format),
+}
+
+impl FormatChoice {
+    /// The choice named `name`: `auto`, `pcap`, or a [`Format`] name.
+    pub fn from_name(name: &str) -> Option<FormatChoice> {
+        Some(match name {
+            "auto" => FormatChoice::Auto,
+            "pcap" => FormatChoice::Pcap,
+            "hex" => FormatChoice::Hex,
+            "epmd-log" => FormatChoice::EpmdLog,
+            "raw" => FormatChoice::Raw,
+            "tcp-follow" => FormatChoice::TcpFollow,
+            "streams" => FormatChoice::Streams,
+            other => FormatChoice::Named(Format::from_name(other)?),
+        })
+    }
+
+    /// The choice's name ([`FormatChoice::from_name`] reads it back).
+    pub fn name(self) -> &'static str {
+        match self {
+            FormatChoice::Auto => "auto",
+            FormatChoice::Pcap => "pcap",
+            FormatChoice::Hex => "hex",
+            FormatChoice::EpmdLog => "epmd-log",
+            FormatChoice::Raw => "raw",
+            FormatChoice::TcpFollow => "tcp-follow",
+            FormatChoice::Streams => "streams",
+            FormatChoice::Named(f) => f.as_str(),
+        }
+    }
 }
 
 /// Which way the bytes travel.
@@ -113,6 +149,8 @@ pub struct Frame {
     pub stream: Option<usize>,
     /// For the last fragment of a fragmented message: the whole message.
     pub reassembled: Option<Reassembled>,
+    /// Classic mistakes recognised in the frame ([`crate::lint`]).
+    pub lint: Vec<Lint>,
 }
 
 /// One conversation of the input: what it was decoded as and what its
@@ -151,6 +189,9 @@ pub struct Report {
     pub input_error: Option<InputError>,
     /// The conversations, when the input held whole conversations.
     pub connections: Vec<Connection>,
+    /// Classic mistakes about the input as a whole, when it is not frames
+    /// at all (decimal numbers typed as text).
+    pub lint: Vec<Lint>,
 }
 
 impl Report {
@@ -162,11 +203,13 @@ impl Report {
             notes: Vec::new(),
             input_error: None,
             connections: Vec::new(),
+            lint: Vec::new(),
         }
     }
 }
 
-/// Decodes pasted text (hex or an epmd log).
+/// Decodes pasted text: any [`Format`] but raw bytes and capture files,
+/// detected ([`input::detect`]) or chosen.
 pub fn decode_text(text: &str, opts: &DecodeOptions) -> Report {
     let (format, detected) = match opts.format {
         FormatChoice::Auto => (input::detect(text), true),
@@ -174,7 +217,10 @@ pub fn decode_text(text: &str, opts: &DecodeOptions) -> Report {
         FormatChoice::EpmdLog => (Format::EpmdLog, false),
         FormatChoice::TcpFollow => (Format::TcpFollow, false),
         FormatChoice::Streams => (Format::Streams, false),
-        FormatChoice::Raw | FormatChoice::Pcap => return decode_bytes(text.as_bytes(), opts),
+        FormatChoice::Named(Format::Raw) | FormatChoice::Raw | FormatChoice::Pcap => {
+            return decode_bytes(text.as_bytes(), opts)
+        }
+        FormatChoice::Named(f) => (f, false),
     };
     match format {
         Format::EpmdLog => decode_log(text, opts, detected),
@@ -190,6 +236,7 @@ pub fn decode_text(text: &str, opts: &DecodeOptions) -> Report {
                     r.format = format.as_str();
                     r.format_detected = detected;
                     r.notes.splice(0..0, c.notes);
+                    lint::report(&mut r);
                     r
                 }
                 Err(e) => Report {
@@ -198,19 +245,111 @@ pub fn decode_text(text: &str, opts: &DecodeOptions) -> Report {
                 },
             }
         }
-        _ => match input::parse_hex(text) {
-            Ok(p) => {
-                let mut r = decode_one_stream(&p.bytes, opts);
-                r.format = Format::Hex.as_str();
+        f if f.is_packets() => decode_packet_dump(text, f, opts, detected),
+        _ => match input::read_bytes(text, format) {
+            Ok(tb) => {
+                let mut r = decode_one_stream(&tb.bytes, opts);
+                r.format = format.as_str();
                 r.format_detected = detected;
+                r.notes
+                    .splice(0..0, tb.notes.iter().map(ToString::to_string));
                 r
             }
             Err(e) => Report {
                 input_error: Some(e),
-                ..Report::empty(Format::Hex, detected)
+                lint: lint::text(text),
+                ..Report::empty(format, detected)
             },
         },
     }
+}
+
+/// A packet dump (`tshark -x`, `tcpdump -X` / `-xx`): the packets laid
+/// into a capture and decoded as one ([`crate::capture`]), every TCP
+/// connection with its ports; a dump whose rows are not packets (a payload
+/// copied as a hex dump) is decoded as the bytes it shows.
+fn decode_packet_dump(text: &str, format: Format, opts: &DecodeOptions, detected: bool) -> Report {
+    let tool = match format {
+        Format::TsharkX => "tshark -x",
+        _ => "tcpdump",
+    };
+    let parsed = match format {
+        Format::TsharkX => input::dumps::parse_tshark(text),
+        _ => input::dumps::parse_tcpdump(text),
+    };
+    let dump = match parsed {
+        Ok(d) => d,
+        Err(e) => {
+            return Report {
+                input_error: Some(e),
+                ..Report::empty(format, detected)
+            }
+        }
+    };
+    let mut notes: Vec<String> = dump.notes.iter().map(ToString::to_string).collect();
+    let ip_first = format == Format::TcpdumpX;
+    let Some((link, n)) = input::packets::dump_link(&dump.packets, ip_first) else {
+        let bytes: Vec<u8> = dump
+            .packets
+            .iter()
+            .flat_map(|p| p.bytes.iter().copied())
+            .collect();
+        let mut r = decode_one_stream(&bytes, opts);
+        notes.push(format!(
+            "no packet of the {tool} dump has IP and TCP headers: its {} bytes are decoded as they are (a payload copied as a hex dump?)",
+            bytes.len()
+        ));
+        r.notes.splice(0..0, notes);
+        r.format = format.as_str();
+        r.format_detected = detected;
+        return r;
+    };
+    let format = match (detected, format, link) {
+        (true, Format::TcpdumpX | Format::TcpdumpXx, crate::capture::net::LinkType::RAW) => {
+            Format::TcpdumpX
+        }
+        (true, Format::TcpdumpX | Format::TcpdumpXx, _) => Format::TcpdumpXx,
+        _ => format,
+    };
+    let pcap = input::packets::to_pcap(&dump.packets, link);
+    let copts = crate::capture::CaptureOptions {
+        cookie: opts.cookie.clone(),
+        protocol: opts.protocol,
+        ..Default::default()
+    };
+    let mut r = crate::capture::decode_capture(&pcap, &copts);
+    r.format = format.as_str();
+    r.format_detected = detected;
+    let places: Vec<String> = dump
+        .packets
+        .iter()
+        .enumerate()
+        .take(20)
+        .map(|(i, p)| format!("{} at line {}", i + 1, p.line))
+        .collect();
+    if !dump.packets.iter().any(|p| {
+        p.header
+            .as_deref()
+            .and_then(input::packets::tcpdump_time)
+            .is_some()
+    }) {
+        notes.push(format!("{tool} shows no packet times: every t= below is 0"));
+    }
+    notes.push(format!(
+        "{tool}: {} packets read as {link} ({n} of them TCP); numbered in text order: packet {}{}",
+        dump.packets.len(),
+        places.join(", "),
+        if dump.packets.len() > 20 { ", ..." } else { "" }
+    ));
+    for note in std::mem::take(&mut r.notes) {
+        notes.push(match note.strip_prefix("pcap: ") {
+            Some(rest) => format!("{tool}: {rest}"),
+            None => note,
+        });
+    }
+    r.notes = notes;
+    lint::report(&mut r);
+    r
 }
 
 /// Decodes raw bytes as a stream of EPMD frames.
@@ -327,7 +466,9 @@ pub fn decode_stream(bytes: &[u8], direction: DirectionChoice) -> Report {
         }
         let consumed = d.consumed.max(1).min(rest.len());
         let frame_bytes = rest.get(..consumed).unwrap_or(&[]).to_vec();
-        frames.push(make_frame(d, pos, frame_bytes, source, reason));
+        let mut f = make_frame(d, pos, frame_bytes, source, reason);
+        f.lint = lint::epmd_frame(&f, rest);
+        frames.push(f);
         pos += consumed;
     }
     Report {
@@ -380,6 +521,7 @@ fn make_frame(d: Decoded, offset: usize, bytes: Vec<u8>, source: Source, reason:
         phase: Phase::Epmd,
         stream: None,
         reassembled: None,
+        lint: Vec::new(),
     }
 }
 
@@ -466,6 +608,7 @@ fn decode_log(text: &str, opts: &DecodeOptions, detected: bool) -> Report {
         f.notes = notes;
         f.line = Some(lf.line);
         f.epmd_says = lf.epmd_says;
+        f.lint = lint::epmd_frame(&f, &lf.bytes);
         frames.push(f);
         if let Some(extra) = lf.bytes.get(split..).filter(|e| !e.is_empty()) {
             for mut g in decode_stream(extra, opts.direction).frames {
@@ -524,6 +667,7 @@ impl Serialize for Report {
         m.serialize_entry("notes", &self.notes)?;
         m.serialize_entry("input_error", &self.input_error)?;
         m.serialize_entry("connections", &self.connections)?;
+        m.serialize_entry("lint", &self.lint)?;
         m.end()
     }
 }
@@ -583,6 +727,7 @@ impl Serialize for Frame {
                 },
             )?,
         }
+        m.serialize_entry("lint", &self.lint)?;
         m.end()
     }
 }
@@ -907,7 +1052,7 @@ pub(crate) fn session_frame(
     source: Source,
     reason: &str,
 ) -> Frame {
-    Frame {
+    let mut f = Frame {
         type_name: sf.decoded.type_name,
         direction: match sf.side {
             Side::Initiator => Direction::Request,
@@ -936,5 +1081,11 @@ pub(crate) fn session_frame(
         phase: sf.phase,
         stream,
         reassembled: sf.reassembled,
-    }
+        lint: Vec::new(),
+    };
+    f.lint = match f.protocol {
+        Protocol::Epmd => lint::epmd_frame(&f, &f.bytes),
+        Protocol::Dist => lint::dist_frame(&f),
+    };
+    f
 }

@@ -26,6 +26,7 @@ pub fn format_value(f: FormatChoice) -> &'static str {
         FormatChoice::EpmdLog => "epmd-log",
         FormatChoice::TcpFollow => "tcp-follow",
         FormatChoice::Streams => "streams",
+        FormatChoice::Named(f) => f.as_str(),
     }
 }
 
@@ -36,7 +37,10 @@ pub fn format_from_value(v: &str) -> FormatChoice {
         "epmd-log" => FormatChoice::EpmdLog,
         "tcp-follow" => FormatChoice::TcpFollow,
         "streams" => FormatChoice::Streams,
-        _ => FormatChoice::Auto,
+        other => match FormatChoice::from_name(other) {
+            Some(f @ FormatChoice::Named(n)) if n != erldist_codec::input::Format::Raw => f,
+            _ => FormatChoice::Auto,
+        },
     }
 }
 
