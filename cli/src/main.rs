@@ -3,6 +3,7 @@
 mod render;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use erldist_codec::capture;
 use erldist_codec::epmd::{self, Fields};
 use erldist_codec::session::ProtocolChoice;
 use erldist_codec::{DecodeOptions, DirectionChoice, FormatChoice};
@@ -53,6 +54,10 @@ enum Command {
         /// The cookie: every challenge reply and ack is checked against it.
         #[arg(long)]
         cookie: Option<String>,
+        /// In a capture: a TCP port epmd listens on (repeatable; default
+        /// 4369). Connections to it are decoded as EPMD.
+        #[arg(long = "epmd-port", value_name = "PORT")]
+        epmd_port: Vec<u16>,
         /// The initiator's bytes of one node connection (with --acceptor):
         /// per-direction transcripts, in the input format.
         #[arg(
@@ -225,6 +230,8 @@ enum FormatArg {
     /// Per-stream runs (`*.streams.txt`).
     Streams,
     Raw,
+    /// A pcap or pcapng capture (auto detects its magic number).
+    Pcap,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -260,6 +267,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             direction,
             protocol,
             cookie,
+            epmd_port,
             initiator,
             acceptor,
             file,
@@ -272,6 +280,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     FormatArg::TcpFollow => FormatChoice::TcpFollow,
                     FormatArg::Streams => FormatChoice::Streams,
                     FormatArg::Raw => FormatChoice::Raw,
+                    FormatArg::Pcap => FormatChoice::Pcap,
                 },
                 direction: match direction {
                     DirectionArg::Auto => DirectionChoice::Auto,
@@ -287,7 +296,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             };
             match (initiator, acceptor, file) {
                 (Some(i), Some(a), _) => decode_transcripts(json, &opts, &i, &a),
-                (_, _, Some(f)) => decode(json, &opts, &f),
+                (_, _, Some(f)) => decode(json, &opts, &f, &epmd_port),
                 _ => Err("give a FILE, or --initiator and --acceptor".into()),
             }
         }
@@ -527,8 +536,31 @@ fn decode_transcripts(
     print_report(json, &report)
 }
 
-fn decode(json: bool, opts: &DecodeOptions, file: &str) -> Result<ExitCode, String> {
+fn decode(
+    json: bool,
+    opts: &DecodeOptions,
+    file: &str,
+    epmd_ports: &[u16],
+) -> Result<ExitCode, String> {
     let input = read_file(file)?;
+    let auto = opts.format == FormatChoice::Auto;
+    if opts.format == FormatChoice::Pcap || (auto && capture::is_capture(&input)) {
+        let copts = capture::CaptureOptions {
+            epmd_ports: if epmd_ports.is_empty() {
+                vec![epmd::DEFAULT_PORT]
+            } else {
+                epmd_ports.to_vec()
+            },
+            cookie: opts.cookie.clone(),
+            protocol: opts.protocol,
+        };
+        if json {
+            return capture_json(&input, &copts, auto);
+        }
+        let mut report = capture::decode_capture(&input, &copts);
+        report.format_detected = auto;
+        return print_report(json, &report);
+    }
     let report = match (opts.format, std::str::from_utf8(&input)) {
         (FormatChoice::Raw, _) | (FormatChoice::Auto, Err(_)) => {
             erldist_codec::decode_bytes(&input, opts)
@@ -542,6 +574,67 @@ fn decode(json: bool, opts: &DecodeOptions, file: &str) -> Result<ExitCode, Stri
         }
     };
     print_report(json, &report)
+}
+
+/// A capture as the JSON report, each frame written as soon as its
+/// connection completes it: memory stays with the connections, not the
+/// frames (same keys, in the same order, as the report).
+fn capture_json(
+    input: &[u8],
+    opts: &capture::CaptureOptions,
+    detected: bool,
+) -> Result<ExitCode, String> {
+    let format = if input.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
+        "pcapng"
+    } else {
+        "pcap"
+    };
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut failed: Option<std::io::Error> = None;
+    let mut invalid = false;
+    let mut first = true;
+    let head = write!(
+        out,
+        "{{\n  \"format\": \"{format}\",\n  \"format_detected\": {detected},\n  \"frames\": ["
+    );
+    if let Err(e) = head {
+        failed = Some(e);
+    }
+    let summary = capture::decode_capture_with(input, opts, &mut |f| {
+        invalid |= matches!(f.status, epmd::Status::Invalid(_));
+        if failed.is_some() {
+            return;
+        }
+        let sep = if first { "\n" } else { ",\n" };
+        first = false;
+        let r = out
+            .write_all(sep.as_bytes())
+            .and_then(|()| serde_json::to_writer_pretty(&mut out, &f).map_err(Into::into));
+        if let Err(e) = r {
+            failed = Some(e);
+        }
+    });
+    let tail = (|| {
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        write!(out, "\n  ],\n  \"notes\": ")?;
+        serde_json::to_writer_pretty(&mut out, &summary.notes)?;
+        write!(out, ",\n  \"input_error\": ")?;
+        serde_json::to_writer_pretty(&mut out, &summary.input_error)?;
+        write!(out, ",\n  \"connections\": ")?;
+        serde_json::to_writer_pretty(&mut out, &summary.connections)?;
+        writeln!(out, "\n}}")?;
+        out.flush()
+    })();
+    match tail {
+        // `erldist decode ... | head`: the reader went away; not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(e.to_string()),
+        Ok(()) if summary.input_error.is_some() => Ok(ExitCode::from(2)),
+        Ok(()) if invalid => Ok(ExitCode::from(1)),
+        Ok(()) => Ok(ExitCode::SUCCESS),
+    }
 }
 
 fn print_report(json: bool, report: &erldist_codec::Report) -> Result<ExitCode, String> {
