@@ -1,5 +1,6 @@
 //! `erldist`: decode and encode EPMD, handshake and distribution frames in a terminal.
 
+mod export;
 mod render;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -24,7 +25,10 @@ use std::process::ExitCode;
         erldist decode --cookie secret capture.streams.txt\n  \
         erldist encode handshake SEND_NAME --flags 0xd07df7fbd --creation 5 --name a@host\n  \
         erldist encode dist --list\n  \
-        erldist flags 0xd07df7fbd --peer 0x4030f0f94 --peer-release 26"
+        erldist flags 0xd07df7fbd --peer 0x4030f0f94 --peer-release 26\n  \
+        erldist export --as erlang --frame 1 capture.txt\n  \
+        erldist export --as pcapng -o capture.pcapng capture.streams.txt\n  \
+        erldist encode epmd ALIVE2_REQ --port 9506 --name node --as python"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -111,6 +115,12 @@ enum Command {
         #[arg(long, default_value = "b@host")]
         peer_name: String,
     },
+    /// Export decoded frames as code that builds their bytes (Erlang,
+    /// Elixir, JavaScript, Python, C, Rust, Go: a comment per field), as
+    /// the frame JSON, or as a pcapng capture (synthetic TCP on 127.0.0.1,
+    /// EPMD on 4369) that Wireshark opens. The input is read as `erldist
+    /// decode` reads it.
+    Export(export::ExportArgs),
 }
 
 #[derive(Subcommand)]
@@ -301,6 +311,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
         }
         Command::Term { op } => term(op),
+        Command::Export(a) => export::run(a),
         Command::Flags {
             flags,
             peer,
@@ -347,9 +358,13 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 return Ok(ExitCode::SUCCESS);
             }
             let message = message.unwrap_or_default();
+            let (as_, fields) = export::take_as(&fields)?;
             let fields = parse_field_args(&fields)?;
             let bytes = epmd::encode_fields(&message, &fields).map_err(|e| e.to_string())?;
-            write_bytes(&bytes, raw)
+            match as_ {
+                Some(a) => export::built(export::Built::Epmd, &message, &bytes, a),
+                None => write_bytes(&bytes, raw),
+            }
         }
         Command::Encode {
             protocol:
@@ -364,11 +379,15 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 print!("{}", render::handshake_schema_list());
                 return Ok(ExitCode::SUCCESS);
             }
+            let message = message.unwrap_or_default();
+            let (as_, fields) = export::take_as(&fields)?;
             let fields = parse_field_args(&fields)?;
-            let bytes =
-                erldist_codec::handshake::encode_fields(&message.unwrap_or_default(), &fields)
-                    .map_err(|e| e.to_string())?;
-            write_bytes(&bytes, raw)
+            let bytes = erldist_codec::handshake::encode_fields(&message, &fields)
+                .map_err(|e| e.to_string())?;
+            match as_ {
+                Some(a) => export::built(export::Built::Handshake, &message, &bytes, a),
+                None => write_bytes(&bytes, raw),
+            }
         }
         Command::Encode {
             protocol:
@@ -383,11 +402,15 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 print!("{}", render::dist_schema_list());
                 return Ok(ExitCode::SUCCESS);
             }
+            let message = message.unwrap_or_default();
+            let (as_, fields) = export::take_as(&fields)?;
             let fields = parse_field_args(&fields)?;
-            let bytes =
-                erldist_codec::dist::encode_control_fields(&message.unwrap_or_default(), &fields)
-                    .map_err(|e| e.to_string())?;
-            write_bytes(&bytes, raw)
+            let bytes = erldist_codec::dist::encode_control_fields(&message, &fields)
+                .map_err(|e| e.to_string())?;
+            match as_ {
+                Some(a) => export::built(export::Built::Dist, &message, &bytes, a),
+                None => write_bytes(&bytes, raw),
+            }
         }
     }
 }

@@ -30,6 +30,7 @@ pub mod conn;
 pub mod dist;
 pub mod epmd;
 pub mod etf;
+pub mod export;
 pub mod handshake;
 pub mod hex;
 pub mod input;
