@@ -8,6 +8,12 @@ need=()
 command -v epmd >/dev/null 2>&1 && command -v erl >/dev/null 2>&1 || need+=(erlang-base)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)
+# The export tests (codec/tests/export.rs, cli/tests/export.rs) run the
+# snippets with python3 and cc (node, escript and rustc are there already)
+# and read the pcapng back with tshark.
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+command -v tshark >/dev/null 2>&1 || need+=(tshark)
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "ensure-system: installing ${need[*]}" >&2
