@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need, only those that are missing:
-# erlang-base (a real epmd and erl, OTP 25) and chromium (headless browser tests).
+# erlang-base (a real epmd and erl, OTP 25), chromium (headless browser tests),
+# and the tools whose output the text-input tests read (tcpdump, tshark, xxd,
+# hexdump from bsdextrautils).
 # Runs `apt-get update` once, and only when something has to be installed.
 set -euo pipefail
 
@@ -13,7 +15,11 @@ command -v node >/dev/null 2>&1 || need+=(nodejs npm)
 # and read the pcapng back with tshark.
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+# The text-input tests (codec/tests/inputs.rs) run the real tools.
+command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
+command -v xxd >/dev/null 2>&1 || need+=(xxd)
+command -v hexdump >/dev/null 2>&1 || need+=(bsdextrautils)
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "ensure-system: installing ${need[*]}" >&2

@@ -242,6 +242,49 @@ enum FormatArg {
     Raw,
     /// A pcap or pcapng capture (auto detects its magic number).
     Pcap,
+    /// `xxd -p`: plain hex, 60 digits a line.
+    XxdPlain,
+    /// `xxd`.
+    Xxd,
+    /// `hexdump -C` / `hd`.
+    HexdumpC,
+    /// `hexdump` without options (2-byte little-endian words).
+    Hexdump,
+    /// `od` (`-A x -t x1z`, or the default octal words).
+    Od,
+    /// `tshark -x` / Wireshark "Copy as Hex Dump": whole packets.
+    TsharkX,
+    /// `tcpdump -x` / `-X`: packets from the IP header.
+    TcpdumpX,
+    /// `tcpdump -xx` / `-XX`: packets from the link header.
+    TcpdumpXx,
+    /// `<<120,37,34>>`, `<<9506:16, "node">>`.
+    ErlangBinary,
+    /// `<<120, 37, 34>>`, `<<9506::size(16)>>`.
+    ElixirBinary,
+    /// `[0, 14, 120]`, `new Uint8Array([...])`.
+    JsArray,
+    /// `b'\x00\x0ex'`, `bytes([...])`.
+    PythonBytes,
+    /// `{0x00, 0x0e}`.
+    CArray,
+    /// `[0x00u8, 0x0e]`, `vec![...]`, `b"..."`.
+    RustArray,
+    /// `[]byte{0x00, 0x0e}`.
+    GoSlice,
+    /// `<Buffer 00 0e ...>`, `Buffer.from([...])`.
+    NodeBuffer,
+    /// Base64, standard or URL-safe.
+    Base64,
+}
+
+impl FormatArg {
+    /// The codec's choice of the same name.
+    fn choice(self) -> FormatChoice {
+        self.to_possible_value()
+            .and_then(|v| FormatChoice::from_name(v.get_name()))
+            .unwrap_or(FormatChoice::Auto)
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -291,6 +334,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     FormatArg::Streams => FormatChoice::Streams,
                     FormatArg::Raw => FormatChoice::Raw,
                     FormatArg::Pcap => FormatChoice::Pcap,
+                    other => other.choice(),
                 },
                 direction: match direction {
                     DirectionArg::Auto => DirectionChoice::Auto,

@@ -61,6 +61,20 @@ fn table_header(out: &mut String) {
     );
 }
 
+/// `lint [id] at byte N: message`, then the corrected bytes.
+fn lint_lines(out: &mut String, lints: &[erldist_codec::lint::Lint], indent: &str) {
+    for l in lints {
+        let _ = writeln!(
+            out,
+            "{indent}lint [{}] at byte {}: {}",
+            l.id, l.offset, l.message
+        );
+        if let Some(c) = &l.corrected {
+            let _ = writeln!(out, "{indent}  corrected: {}", hex::spaced(c));
+        }
+    }
+}
+
 /// Nothing for a complete decode; the incomplete or error line otherwise.
 fn status_line(out: &mut String, status: &Status, indent: &str) {
     match status {
@@ -97,6 +111,7 @@ pub fn report(r: &Report) -> String {
     for n in &r.notes {
         let _ = writeln!(out, "note: {n}");
     }
+    lint_lines(&mut out, &r.lint, "");
     for (i, c) in r.connections.iter().enumerate() {
         let _ = writeln!(
             out,
@@ -164,6 +179,7 @@ pub fn report(r: &Report) -> String {
         for s in &f.epmd_says {
             let _ = writeln!(out, "  epmd log: {s}");
         }
+        lint_lines(&mut out, &f.lint, "  ");
         if let Some(re) = &f.reassembled {
             let _ = writeln!(
                 out,

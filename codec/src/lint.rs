@@ -124,6 +124,15 @@ fn encode(m: EpmdMessage) -> Option<Vec<u8>> {
     m.encode().ok()
 }
 
+/// `a` or `an` before a spec name.
+fn article(name: &str) -> &'static str {
+    if name.starts_with(['A', 'E', 'I', 'O', 'U']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
 fn spaced(b: &[u8]) -> String {
     crate::hex::spaced(b)
 }
@@ -143,7 +152,9 @@ pub fn epmd_frame(f: &Frame, rest: &[u8]) -> Vec<Lint> {
     let b = f.bytes.as_slice();
     let o = f.offset;
     let complete = f.status.is_complete();
-    if f.side == Side::Initiator {
+    // A guessed direction may be wrong exactly because of the mistake.
+    let maybe_request = f.side == Side::Initiator || f.direction_inferred;
+    if maybe_request {
         if let Some(l) = ascii_decimal_bytes(b, o) {
             out.push(l);
             return out;
@@ -152,6 +163,8 @@ pub fn epmd_frame(f: &Frame, rest: &[u8]) -> Vec<Lint> {
             out.extend(missing_prefix(rest, o));
             out.extend(one_byte_nlen_alive2(b, o));
         }
+    }
+    if f.side == Side::Initiator {
         out.extend(handshake_to_epmd(b, o));
     }
     out.extend(reply_with_prefix(b, o));
@@ -468,7 +481,8 @@ fn missing_prefix(rest: &[u8], o: usize) -> Option<Lint> {
         "missing-length-prefix",
         o,
         format!(
-            "a {name} (code {code} {}) without its 2-byte length prefix: {read_as}. Every request starts with its length ({n} here): {}",
+            "{} {name} (code {code} {}) without its 2-byte length prefix: {read_as}. Every request starts with its length ({n} here): {}",
+            article(name),
             epmd::char_label(code),
             spaced(&corrected)
         ),
@@ -496,7 +510,8 @@ fn reply_with_prefix(b: &[u8], o: usize) -> Option<Lint> {
         "reply-with-prefix",
         o,
         format!(
-            "a {} with a 2-byte length prefix ({}): EPMD replies carry none (the client reads until epmd closes, or the fixed size); a client reads {} as the reply's first bytes",
+            "{} {} with a 2-byte length prefix ({}): EPMD replies carry none (the client reads until epmd closes, or the fixed size); a client reads {} as the reply's first bytes",
+            article(m.type_name()),
             m.type_name(),
             spaced(&[*x, *y]),
             spaced(&[*x, *y]),

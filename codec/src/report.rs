@@ -382,7 +382,9 @@ pub fn infer_direction(b: &[u8]) -> (Direction, String) {
         _ => None,
     };
     if let (Some(len), Some(&code)) = (prefix, b.get(2)) {
-        if len >= 1 {
+        // Over epmd's limit is no request (`76 00 6b ...` is an
+        // ALIVE2_X_RESP, not a KILL_REQ of 30208 bytes).
+        if (1..=crate::epmd::MAX_REQUEST_LEN).contains(&len) {
             if let Some(name) = request_name(code) {
                 return (
                     Direction::Request,

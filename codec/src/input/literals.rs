@@ -1631,6 +1631,11 @@ fn list(
             },
         ));
     }
+    if out.bytes.is_empty() && out.cut.is_none() {
+        // `[]` (`buf[] = {...}`, `[]byte{...}`): not the bytes.
+        c.i = open;
+        return Ok(None);
+    }
     if close == b')' && out.bytes.len() < 2 {
         // `(16)`: a length or a call argument, not the bytes.
         c.i = open;
@@ -1668,6 +1673,15 @@ pub fn parse_array(text: &str, format: Format) -> Result<TextBytes, InputError> 
         let Some(ch) = c.peek() else { break };
         if matches!(ch, b'[' | b'{' | b'(') {
             let at = c.i;
+            // `buf[16] = {...}`, `[4]byte{...}`: one number in brackets
+            // followed by the rest of a declaration is its length.
+            if ch == b'[' && found == 0 {
+                if let Some((n, end)) = declared_length(text, &lines, at) {
+                    declared = Some((at + 1, n));
+                    c.i = end;
+                    continue;
+                }
+            }
             match list(&mut c, &lines, zero, &mut notes, &mut comments)? {
                 Some(l) => {
                     outside(&lines, &mut notes, text, outside_from, at, found == 0);
@@ -1782,6 +1796,28 @@ pub fn parse_array(text: &str, format: Format) -> Result<TextBytes, InputError> 
         notes,
         missing,
     })
+}
+
+/// `[16]` followed by `=`, `{`, `(`, `:` or a word (a declaration's
+/// length, not the data): the number and where the `]` ends.
+fn declared_length(text: &str, lines: &Lines<'_>, open: usize) -> Option<(usize, usize)> {
+    let mut d = Cur::new(text, open + 1);
+    d.ws();
+    let (Num::Int(n), _) = number(&mut d, lines, Zero::Decimal).ok()?? else {
+        return None;
+    };
+    d.ws();
+    if !d.eat("]") {
+        return None;
+    }
+    let end = d.i;
+    d.ws();
+    let next = d.peek()?;
+    if matches!(next, b'=' | b'{' | b'(' | b':') || next.is_ascii_alphabetic() {
+        Some((usize::try_from(n).ok()?, end))
+    } else {
+        None
+    }
 }
 
 /// `b'...'`, `b"..."` (Python, Rust), `bytes.fromhex('...')`,
@@ -2136,11 +2172,28 @@ pub fn parse_base64(text: &str) -> Result<TextBytes, InputError> {
 /// URL-safe), with at least two of upper case, lower case and digits, and
 /// not all hex digits.
 pub fn looks_like_base64(text: &str) -> bool {
+    // base64 tools print unbroken lines of one width (the last shorter):
+    // spaces inside a line (`00 01 6e zz`) mean something else.
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if lines.iter().any(|l| l.contains([' ', '\t'])) {
+        return false;
+    }
+    if let Some((_, body)) = lines.split_last() {
+        let w = body.first().map_or(0, |l| l.len());
+        if body.iter().any(|l| l.len() != w) {
+            return false;
+        }
+    }
     let s: Vec<u8> = text.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
     if s.len() < 4 {
         return false;
     }
-    if s.iter().all(u8::is_ascii_hexdigit) {
+    if s.iter().all(u8::is_ascii_hexdigit) || super::parse_hex(text).is_ok() {
+        // Hex wins: `00-01-6e` is hex with dashes, not URL-safe base64.
         return false;
     }
     let body: Vec<u8> = s.iter().copied().take_while(|c| *c != b'=').collect();
