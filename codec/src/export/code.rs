@@ -163,8 +163,11 @@ fn text_chunks(t: &str) -> Vec<&str> {
     let mut rest = t;
     while !rest.is_empty() {
         let mut at = rest.len().min(TEXT_CHUNK);
-        while !rest.is_char_boundary(at) {
+        while at > 1 && !rest.is_char_boundary(at) {
             at -= 1;
+        }
+        if !rest.is_char_boundary(at) {
+            at = rest.len();
         }
         let (a, b) = rest.split_at(at);
         out.push(a);
