@@ -332,8 +332,8 @@ impl Driver<'_, '_> {
         if p.time != Timestamp::default() {
             self.out.start.get_or_insert(p.time);
         }
-        match net::parse_packet(p.link, p.data, p.offset) {
-            Ok(pk) => match pk.content {
+        match net::parse_packet_content(p.link, p.data, p.offset) {
+            Ok(content) => match content {
                 Content::Tcp(seg) => {
                     self.tcp_packets += 1;
                     let payload = p.data.get(seg.payload.clone()).unwrap_or(&[]);
