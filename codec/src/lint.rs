@@ -466,6 +466,10 @@ fn missing_prefix(rest: &[u8], o: usize) -> Option<Lint> {
     let code = *rest.first()?;
     let name = epmd::request_name(code)?;
     let n = body_len(rest);
+    if n > usize::from(epmd::MAX_REQUEST_LEN) {
+        // No request is that long (and the copy below stays small).
+        return None;
+    }
     let body = rest.get(..n)?;
     let corrected = prefixed(body)?;
     whole_request(&corrected)?;

@@ -30,6 +30,10 @@ use super::{column, Format, InputError, Notes, TextBytes, TextNote};
 /// A dump may expand (its `*` rows) to at most this many bytes.
 pub const MAX_DUMP_BYTES: usize = 16 << 20;
 
+/// `*` rows may stand for at most this many bytes in all (a few characters
+/// of text must not become megabytes).
+pub const MAX_FILL: usize = 1 << 20;
+
 /// How many lines detection looks at.
 const DETECT_LINES: usize = 40;
 
@@ -150,6 +154,8 @@ struct Assembler {
     star: Option<usize>,
     missing: Option<usize>,
     full: bool,
+    /// Bytes filled in for `*` rows so far.
+    filled: usize,
 }
 
 impl Assembler {
@@ -186,7 +192,8 @@ impl Assembler {
         let len = self.last_row.len();
         let rows = n / len;
         let rem = n % len;
-        let n_fill = n.min(self.room());
+        let n_fill = n.min(self.room()).min(MAX_FILL.saturating_sub(self.filled));
+        self.filled += n_fill;
         let row = std::mem::take(&mut self.last_row);
         let mut left = n_fill;
         while left > 0 {
@@ -207,12 +214,15 @@ impl Assembler {
                 }
             ),
         );
-        if n_fill < n && !self.full {
-            self.full = true;
+        if n_fill < n {
+            self.missing = Some(self.missing.unwrap_or(0).saturating_add(n - n_fill));
             self.notes.push(
                 star_line,
                 1,
-                format!("the dump is over {MAX_DUMP_BYTES} bytes: the rest is not read"),
+                format!(
+                    "only {n_fill} of those bytes are filled in: `*` rows may stand for {MAX_FILL} bytes in all; the other {} are left out",
+                    n - n_fill
+                ),
             );
         }
         self.next = Some(to);

@@ -33,6 +33,10 @@ use super::{Format, InputError, Notes, TextBytes};
 /// many bytes.
 pub const MAX_LITERAL_BYTES: usize = 16 << 20;
 
+/// What a few characters may expand to: a `[v; n]` repeat, one sized
+/// segment (`<<0:8388608>>`).
+pub const MAX_EXPANSION: usize = 1 << 20;
+
 /// How deeply binaries may nest (`<<<<1>>/binary>>`).
 const MAX_NESTING: usize = 8;
 
@@ -78,6 +82,10 @@ impl<'a> Lines<'a> {
     }
 
     fn note(&self, notes: &mut Notes, pos: usize, message: impl Into<String>) {
+        if notes.full() {
+            notes.skip();
+            return;
+        }
         let (line, column) = self.at(pos);
         notes.push(line, column, message);
     }
@@ -1024,6 +1032,12 @@ impl<'a> BinParser<'a> {
                 let unit = spec.unit.unwrap_or(1);
                 let bits = spec.size.unwrap_or(8).saturating_mul(unit);
                 let nbits = usize::try_from(bits).unwrap_or(usize::MAX);
+                if nbits > MAX_EXPANSION * 8 {
+                    return Err(self.err(
+                        at,
+                        format!("a segment of {bits} bits: over the {MAX_EXPANSION} bytes one segment may be"),
+                    ));
+                }
                 if nbits > out.room() {
                     return Err(self.err(
                         at,
@@ -1597,8 +1611,17 @@ fn list(
             };
             let _ = c.eat("_");
             let _ = c.ident();
-            if n > MAX_LITERAL_BYTES {
-                return Err(lines.err(nat, format!("{n} repeats: over {MAX_LITERAL_BYTES} bytes")));
+            if !out.bytes.is_empty() {
+                return Err(lines.err(
+                    nat,
+                    "`[value; count]` repeats one value: there are values before it",
+                ));
+            }
+            if n > MAX_EXPANSION {
+                return Err(lines.err(
+                    nat,
+                    format!("{n} repeats: over the {MAX_EXPANSION} bytes a repeat may be"),
+                ));
             }
             out.bytes.resize(n, b);
             c.ws_comments(hash, comments);
@@ -1924,7 +1947,7 @@ fn string_forms(
                 if c.eat("+") {
                     c.ws();
                 }
-                if find_byte_literal(text.get(c.i..).unwrap_or("")) != Some(0) {
+                if !starts_byte_literal(text.get(c.i..).unwrap_or("").as_bytes()) {
                     c.i = save;
                     break;
                 }
@@ -1940,6 +1963,16 @@ fn string_forms(
     Ok(None)
 }
 
+/// True when `rest` starts with `b'`, `b"`, `rb'`, `br"` (any case).
+fn starts_byte_literal(rest: &[u8]) -> bool {
+    matches!(
+        rest,
+        [b'b' | b'B', b'\'' | b'"', ..]
+            | [b'r' | b'R', b'b' | b'B', b'\'' | b'"', ..]
+            | [b'b' | b'B', b'r' | b'R', b'\'' | b'"', ..]
+    )
+}
+
 /// Where a `b'`/`b"`/`rb'`/`br"` literal starts (not inside a word).
 fn find_byte_literal(text: &str) -> Option<usize> {
     let b = text.as_bytes();
@@ -1951,13 +1984,7 @@ fn find_byte_literal(text: &str) -> Option<usize> {
         if !prev_ok {
             return false;
         }
-        let rest = b.get(i..).unwrap_or(&[]);
-        matches!(
-            rest,
-            [b'b' | b'B', b'\'' | b'"', ..]
-                | [b'r' | b'R', b'b' | b'B', b'\'' | b'"', ..]
-                | [b'b' | b'B', b'r' | b'R', b'\'' | b'"', ..]
-        )
+        starts_byte_literal(b.get(i..).unwrap_or(&[]))
     })
 }
 

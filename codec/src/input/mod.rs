@@ -85,6 +85,17 @@ impl Notes {
         }
     }
 
+    /// True once [`MAX_NOTES`] are kept: callers may count a note with
+    /// [`Notes::skip`] instead of working out its position.
+    pub(crate) fn full(&self) -> bool {
+        self.list.len() >= MAX_NOTES
+    }
+
+    /// Counts a note that is not kept.
+    pub(crate) fn skip(&mut self) {
+        self.dropped += 1;
+    }
+
     pub(crate) fn finish(mut self) -> Vec<TextNote> {
         if self.dropped > 0 {
             let line = self.list.last().map_or(1, |n| n.line);
@@ -152,25 +163,22 @@ pub fn parse_hex(text: &str) -> Result<ParsedHex, InputError> {
                 chars.next();
             }
             let token = line.get(start..end).unwrap_or("");
-            let col = column(line, start);
-            hex_token(token, li + 1, col, &mut bytes)?;
+            // The column is counted only for an error: counting it for
+            // every token would be quadratic on one long line.
+            hex_token(token, &mut bytes).map_err(|(off, message)| InputError {
+                line: li + 1,
+                column: column(line, start) + off,
+                message,
+            })?;
         }
     }
     Ok(ParsedHex { bytes })
 }
 
 /// One token of plain hex (see [`parse_hex`]), appended to `bytes`.
-fn hex_token(
-    token: &str,
-    line: usize,
-    column: usize,
-    bytes: &mut Vec<u8>,
-) -> Result<(), InputError> {
-    let err = |col_off: usize, message: String| InputError {
-        line,
-        column: column + col_off,
-        message,
-    };
+/// `Err((column offset in the token, message))`.
+fn hex_token(token: &str, bytes: &mut Vec<u8>) -> Result<(), (usize, String)> {
+    let err = |col_off: usize, message: String| (col_off, message);
     if token.starts_with("\\x") || token.starts_with("\\X") {
         // `\x00\x11`: each escape one byte of one or two digits.
         let b = token.as_bytes();
