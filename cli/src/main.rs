@@ -609,9 +609,24 @@ fn decode(
     file: &str,
     epmd_ports: &[u16],
 ) -> Result<ExitCode, String> {
-    let input = read_file(file)?;
+    // A capture is read as it is decoded: only its magic number first.
+    let mut src: Box<dyn Read> = if file == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(std::fs::File::open(file).map_err(|e| format!("{file}: {e}"))?)
+    };
+    let mut input = Vec::new();
+    src.by_ref()
+        .take(4)
+        .read_to_end(&mut input)
+        .map_err(|e| format!("{file}: {e}"))?;
     let auto = opts.format == FormatChoice::Auto;
-    if opts.format == FormatChoice::Pcap || (auto && capture::is_capture(&input)) {
+    let is_capture = opts.format == FormatChoice::Pcap || (auto && capture::is_capture(&input));
+    if !is_capture || !json {
+        src.read_to_end(&mut input)
+            .map_err(|e| format!("{file}: {e}"))?;
+    }
+    if is_capture {
         let copts = capture::CaptureOptions {
             epmd_ports: if epmd_ports.is_empty() {
                 vec![epmd::DEFAULT_PORT]
@@ -622,7 +637,7 @@ fn decode(
             protocol: opts.protocol,
         };
         if json {
-            return capture_json(&input, &copts, auto);
+            return capture_json(&mut src, input, &copts, auto, file);
         }
         let mut report = capture::decode_capture(&input, &copts);
         report.format_detected = auto;
@@ -647,10 +662,13 @@ fn decode(
 /// connection completes it: memory stays with the connections, not the
 /// frames (same keys, in the same order, as the report).
 fn capture_json(
-    input: &[u8],
+    src: &mut dyn Read,
+    first: Vec<u8>,
     opts: &capture::CaptureOptions,
     detected: bool,
+    file: &str,
 ) -> Result<ExitCode, String> {
+    let input = first;
     let format = if input.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
         "pcapng"
     } else {
@@ -667,7 +685,8 @@ fn capture_json(
     if let Err(e) = head {
         failed = Some(e);
     }
-    let summary = capture::decode_capture_with(input, opts, &mut |f| {
+    let mut decoder = capture::CaptureDecoder::new(opts.clone());
+    let mut on_frame = |f: erldist_codec::Frame| {
         invalid |= matches!(f.status, epmd::Status::Invalid(_));
         if failed.is_some() {
             return;
@@ -680,7 +699,18 @@ fn capture_json(
         if let Err(e) = r {
             failed = Some(e);
         }
-    });
+    };
+    decoder.push(&input, &mut on_frame);
+    let mut chunk = vec![0u8; 1 << 20];
+    loop {
+        match src.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => decoder.push(chunk.get(..n).unwrap_or_default(), &mut on_frame),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("{file}: {e}")),
+        }
+    }
+    let summary = decoder.finish(&mut on_frame);
     let tail = (|| {
         if let Some(e) = failed {
             return Err(e);

@@ -827,3 +827,47 @@ fn reassembled_streams_match_tshark() {
         );
     }
 }
+
+/// Fed in pieces of any size, a capture decodes to the same frames,
+/// connections and notes as in one slice (pcap and pcapng).
+#[test]
+fn pushed_in_pieces_decodes_the_same() {
+    use erldist_codec::capture::CaptureDecoder;
+    let pcapng_seed = format!(
+        "{}/fuzz/seeds/pcap/dist_wrong_cookie.pcapng",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let files = [
+        read("dist/dist_hidden.pcap"),
+        read("corpus/epmd_strict.pcap"),
+        std::fs::read(pcapng_seed).unwrap(),
+    ];
+    for file in &files {
+        let whole = decode_capture(file, &opts(&[4399]));
+        for piece in [1usize, 7, 1000, 1 << 20] {
+            let mut d = CaptureDecoder::new(opts(&[4399]));
+            let mut frames = Vec::new();
+            for chunk in file.chunks(piece) {
+                d.push(chunk, &mut |f| frames.push(f));
+            }
+            let s = d.finish(&mut |f| frames.push(f));
+            assert_eq!(frames, whole.frames, "pieces of {piece}");
+            assert_eq!(s.connections, whole.connections);
+            assert_eq!(s.notes, whole.notes);
+            assert_eq!(s.format, whole.format);
+        }
+        // Cut short: the same note either way.
+        let cut = &file[..file.len() - 5];
+        let mut d = CaptureDecoder::new(opts(&[4399]));
+        for chunk in cut.chunks(100) {
+            d.push(chunk, &mut |_| {});
+        }
+        let s = d.finish(&mut |_| {});
+        assert_eq!(s.notes, decode_capture(cut, &opts(&[4399])).notes);
+        assert!(
+            s.notes.iter().any(|n| n.contains("the capture ends early")),
+            "{:?}",
+            s.notes
+        );
+    }
+}

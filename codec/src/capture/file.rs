@@ -107,16 +107,35 @@ enum Kind {
     },
 }
 
-/// The packets of a capture file, in file order. See the [module docs](self).
-#[derive(Debug)]
-pub struct Packets<'a> {
-    data: &'a [u8],
-    pos: usize,
+/// What [`Reader::next`] found at the front of the bytes it was given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next<'a> {
+    /// A packet, and how many bytes of the input it took (with its header).
+    Packet(RawPacket<'a>, usize),
+    /// Bytes that held no packet (the file header, a pcapng interface or
+    /// statistics block): skip them.
+    Skip(usize),
+    /// More bytes are needed to read the next block.
+    More,
+    /// The end of the file.
+    End,
+    /// The file is damaged (or cut short, at the end): nothing more can be
+    /// read.
+    Error(DecodeError),
+}
+
+/// A capture file reader that is handed the bytes, in pieces or whole:
+/// sans-IO, so a file can be decoded as it is read, keeping only the block
+/// being read. [`Packets`] runs it over a whole file in memory.
+#[derive(Debug, Default)]
+pub struct Reader {
     kind: Option<Kind>,
+    /// Absolute file offset of the next byte to read.
+    pos: usize,
     number: u64,
     /// Time of the last packet that had one (simple packet blocks have none).
     last_time: Timestamp,
-    done: bool,
+    failed: bool,
     /// Blocks skipped (pcapng name resolution, statistics, ...), by name.
     skipped: Vec<(&'static str, usize)>,
 }
@@ -147,56 +166,28 @@ fn why(e: &nom::Err<PcapError<&[u8]>>, have: usize) -> String {
     }
 }
 
-impl<'a> Packets<'a> {
-    /// Reads the file header; fails when `data` is not a pcap or pcapng file.
-    pub fn new(data: &'a [u8]) -> Result<Packets<'a>, DecodeError> {
-        let mut p = Packets {
-            data,
-            pos: 0,
-            kind: None,
-            number: 0,
-            last_time: Timestamp::default(),
-            done: false,
-            skipped: Vec::new(),
-        };
-        match detect(data) {
-            Some(CaptureFormat::Pcap) => {
-                let (rest, h) = pcap::parse_pcap_header(data)
-                    .map_err(|e| err(0, "pcap.header", why(&e, data.len())))?;
-                p.pos = data.len() - rest.len();
-                p.kind = Some(Kind::Legacy {
-                    big_endian: h.is_bigendian(),
-                    nanos: h.is_nanosecond_precision(),
-                    link: LinkType(u32::from_ne_bytes(h.network.0.to_ne_bytes())),
-                });
-            }
-            Some(CaptureFormat::PcapNg) => {
-                // The section header block sets the byte order; read by next().
-                p.kind = Some(Kind::Ng {
-                    big_endian: false,
-                    interfaces: Vec::new(),
-                });
-            }
-            None => {
-                return Err(err(
-                    0,
-                    "capture.magic",
-                    "not a pcap or pcapng file (no magic number)",
-                ))
-            }
-        }
-        Ok(p)
+impl Reader {
+    /// A reader at the start of a file.
+    pub fn new() -> Reader {
+        Reader::default()
     }
 
-    /// `pcap` or `pcapng`.
-    pub fn format(&self) -> CaptureFormat {
+    /// `pcap` or `pcapng`, once the file header was read.
+    pub fn format(&self) -> Option<CaptureFormat> {
         match self.kind {
-            Some(Kind::Ng { .. }) => CaptureFormat::PcapNg,
-            _ => CaptureFormat::Pcap,
+            Some(Kind::Ng { .. }) => Some(CaptureFormat::PcapNg),
+            Some(Kind::Legacy { .. }) => Some(CaptureFormat::Pcap),
+            None => None,
         }
     }
 
-    /// The link type of a pcap file (of the first interface for pcapng).
+    /// True once the file header was read (a later error is not about
+    /// the file as a whole).
+    pub fn started(&self) -> bool {
+        self.kind.is_some()
+    }
+
+    /// The link type of a pcap file, or of each pcapng interface so far.
     pub fn link_types(&self) -> Vec<LinkType> {
         match &self.kind {
             Some(Kind::Legacy { link, .. }) => vec![*link],
@@ -217,47 +208,121 @@ impl<'a> Packets<'a> {
         }
     }
 
-    fn fail(&mut self, e: DecodeError) -> Option<Result<RawPacket<'a>, DecodeError>> {
-        self.done = true;
-        Some(Err(e))
+    fn fail<'a>(&mut self, e: DecodeError) -> Next<'a> {
+        self.failed = true;
+        Next::Error(e)
     }
 
-    fn next_legacy(
+    /// Reads what starts `data`: the bytes of the file from where the last
+    /// call stopped (the caller drops what [`Next::Packet`] and
+    /// [`Next::Skip`] took, and keeps the rest). `eof`: no bytes follow
+    /// `data`, so a block cut short is an error rather than [`Next::More`].
+    pub fn next<'a>(&mut self, data: &'a [u8], eof: bool) -> Next<'a> {
+        if self.failed {
+            return Next::End;
+        }
+        let out = match self.kind {
+            None => self.header(data, eof),
+            Some(Kind::Legacy {
+                big_endian,
+                nanos,
+                link,
+            }) => self.next_legacy(data, eof, big_endian, nanos, link),
+            Some(Kind::Ng { .. }) => self.next_ng(data, eof),
+        };
+        match &out {
+            Next::Packet(_, n) | Next::Skip(n) => self.pos = self.pos.saturating_add(*n),
+            _ => {}
+        }
+        out
+    }
+
+    fn incomplete<'a>(&mut self, data: &[u8], eof: bool, what: String) -> Next<'a> {
+        if !eof {
+            return Next::More;
+        }
+        if data.is_empty() {
+            return Next::End;
+        }
+        let at = self.pos;
+        self.fail(err(at, "capture", what))
+    }
+
+    fn header<'a>(&mut self, data: &'a [u8], eof: bool) -> Next<'a> {
+        match detect(data) {
+            Some(CaptureFormat::Pcap) => match pcap::parse_pcap_header(data) {
+                Ok((rest, h)) => {
+                    self.kind = Some(Kind::Legacy {
+                        big_endian: h.is_bigendian(),
+                        nanos: h.is_nanosecond_precision(),
+                        link: LinkType(u32::from_ne_bytes(h.network.0.to_ne_bytes())),
+                    });
+                    Next::Skip(data.len() - rest.len())
+                }
+                Err(nom::Err::Incomplete(_)) if !eof => Next::More,
+                Err(e) => self.fail(err(0, "pcap.header", why(&e, data.len()))),
+            },
+            Some(CaptureFormat::PcapNg) => {
+                // The section header block sets the byte order; read next.
+                self.kind = Some(Kind::Ng {
+                    big_endian: false,
+                    interfaces: Vec::new(),
+                });
+                Next::Skip(0)
+            }
+            None if data.len() < 4 && !eof => Next::More,
+            None => self.fail(err(
+                0,
+                "capture.magic",
+                "not a pcap or pcapng file (no magic number)",
+            )),
+        }
+    }
+
+    fn next_legacy<'a>(
         &mut self,
+        data: &'a [u8],
+        eof: bool,
         big_endian: bool,
         nanos: bool,
         link: LinkType,
-    ) -> Option<Result<RawPacket<'a>, DecodeError>> {
-        let rest = self.data.get(self.pos..).unwrap_or(&[]);
-        if rest.is_empty() {
-            return None;
+    ) -> Next<'a> {
+        if data.is_empty() {
+            return if eof { Next::End } else { Next::More };
         }
         let parsed = if big_endian {
-            pcap::parse_pcap_frame_be(rest)
+            pcap::parse_pcap_frame_be(data)
         } else {
-            pcap::parse_pcap_frame(rest)
+            pcap::parse_pcap_frame(data)
         };
         match parsed {
             Ok((after, b)) => {
                 let at = self.pos;
-                self.pos = self.data.len() - after.len();
                 self.number += 1;
                 let nanos = if nanos {
                     b.ts_usec
                 } else {
                     b.ts_usec.saturating_mul(1000)
                 };
-                Some(Ok(RawPacket {
-                    number: self.number,
-                    offset: at + 16,
-                    link,
-                    time: Timestamp {
-                        secs: u64::from(b.ts_sec),
-                        nanos: nanos.min(999_999_999),
+                Next::Packet(
+                    RawPacket {
+                        number: self.number,
+                        offset: at + 16,
+                        link,
+                        time: Timestamp {
+                            secs: u64::from(b.ts_sec),
+                            nanos: nanos.min(999_999_999),
+                        },
+                        data: b.data,
+                        orig_len: b.origlen,
                     },
-                    data: b.data,
-                    orig_len: b.origlen,
-                }))
+                    data.len() - after.len(),
+                )
+            }
+            Err(e @ nom::Err::Incomplete(_)) => {
+                let n = self.number + 1;
+                let msg = format!("pcap.record: packet {n}: {}", why(&e, data.len()));
+                self.incomplete(data, eof, msg)
             }
             Err(e) => {
                 let at = self.pos;
@@ -265,127 +330,151 @@ impl<'a> Packets<'a> {
                 self.fail(err(
                     at,
                     "pcap.record",
-                    format!("packet {n}: {}", why(&e, rest.len())),
+                    format!("packet {n}: {}", why(&e, data.len())),
                 ))
             }
         }
     }
 
-    fn next_ng(&mut self) -> Option<Result<RawPacket<'a>, DecodeError>> {
-        loop {
-            let rest = self.data.get(self.pos..).unwrap_or(&[]);
-            if rest.is_empty() {
-                return None;
+    fn next_ng<'a>(&mut self, data: &'a [u8], eof: bool) -> Next<'a> {
+        if data.is_empty() {
+            return if eof { Next::End } else { Next::More };
+        }
+        let at = self.pos;
+        let Some(Kind::Ng {
+            big_endian,
+            interfaces,
+        }) = &mut self.kind
+        else {
+            return Next::End;
+        };
+        let parsed = if data.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
+            pcapng::parse_sectionheaderblock(data).map(|(r, b)| (r, Block::SectionHeader(b)))
+        } else if *big_endian {
+            pcapng::parse_block_be(data)
+        } else {
+            pcapng::parse_block_le(data)
+        };
+        let (after, block) = match parsed {
+            Ok(x) => x,
+            Err(e @ nom::Err::Incomplete(_)) => {
+                let msg = format!("pcapng.block at byte {at}: {}", why(&e, data.len()));
+                return self.incomplete(data, eof, msg);
             }
-            let at = self.pos;
-            let Some(Kind::Ng {
-                big_endian,
-                interfaces,
-            }) = &mut self.kind
-            else {
-                return None;
-            };
-            let parsed = if rest.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
-                pcapng::parse_sectionheaderblock(rest).map(|(r, b)| (r, Block::SectionHeader(b)))
-            } else if *big_endian {
-                pcapng::parse_block_be(rest)
-            } else {
-                pcapng::parse_block_le(rest)
-            };
-            let (after, block) = match parsed {
-                Ok(x) => x,
-                Err(e) => {
-                    let msg = format!("block at byte {at}: {}", why(&e, rest.len()));
-                    return self.fail(err(at, "pcapng.block", msg));
-                }
-            };
-            let next_pos = self.data.len() - after.len();
-            if next_pos <= at {
-                return self.fail(err(at, "pcapng.block", "a block of length 0"));
+            Err(e) => {
+                let msg = format!("block at byte {at}: {}", why(&e, data.len()));
+                return self.fail(err(at, "pcapng.block", msg));
             }
-            self.pos = next_pos;
-            let (if_id, ts, data, orig_len) = match block {
-                Block::SectionHeader(shb) => {
-                    *big_endian = shb.big_endian();
-                    interfaces.clear();
-                    continue;
-                }
-                Block::InterfaceDescription(idb) => {
-                    let units = resolution(idb.if_tsresol);
-                    interfaces.push(Interface {
-                        link: LinkType(u32::from_ne_bytes(idb.linktype.0.to_ne_bytes())),
-                        units,
-                        offset: idb.if_tsoffset,
-                    });
-                    continue;
-                }
-                Block::EnhancedPacket(epb) => {
-                    let ts = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
-                    let cap = usize::try_from(epb.caplen).unwrap_or(usize::MAX);
-                    let data = epb.data.get(..cap).unwrap_or(epb.data);
-                    (epb.if_id, Some(ts), data, epb.origlen)
-                }
-                Block::SimplePacket(spb) => {
-                    let cap = usize::try_from(spb.origlen).unwrap_or(usize::MAX);
-                    let data = spb.data.get(..cap).unwrap_or(spb.data);
-                    (0, None, data, spb.origlen)
-                }
-                Block::NameResolution(_) => {
-                    self.skip("name resolution");
-                    continue;
-                }
-                Block::InterfaceStatistics(_) => {
-                    self.skip("interface statistics");
-                    continue;
-                }
-                Block::DecryptionSecrets(_) => {
-                    self.skip("decryption secrets");
-                    continue;
-                }
-                Block::SystemdJournalExport(_) => {
-                    self.skip("systemd journal export");
-                    continue;
-                }
-                Block::ProcessInformation(_) => {
-                    self.skip("process information");
-                    continue;
-                }
-                Block::Custom(_) => {
-                    self.skip("custom");
-                    continue;
-                }
-                Block::Unknown(_) => {
-                    self.skip("unknown");
-                    continue;
-                }
-            };
-            let Some(iface) = usize::try_from(if_id)
-                .ok()
-                .and_then(|i| interfaces.get(i))
-                .copied()
-            else {
-                let n = interfaces.len();
-                return self.fail(err(
-                    at + 8,
-                    "pcapng.EPB.interface_id",
-                    format!("says {if_id}, {n} interfaces described before it"),
-                ));
-            };
-            self.number += 1;
-            // Packet data starts 28 bytes into an EPB, 12 into an SPB.
-            let data_at = at + if ts.is_some() { 28 } else { 12 };
-            // A simple packet block has no time: the last one known is used.
-            let time = ts.map_or(self.last_time, |t| iface.time(t));
-            self.last_time = time;
-            return Some(Ok(RawPacket {
+        };
+        let used = data.len() - after.len();
+        if used == 0 {
+            return self.fail(err(at, "pcapng.block", "a block of length 0"));
+        }
+        let (if_id, ts, pdata, orig_len) = match block {
+            Block::SectionHeader(shb) => {
+                *big_endian = shb.big_endian();
+                interfaces.clear();
+                return Next::Skip(used);
+            }
+            Block::InterfaceDescription(idb) => {
+                interfaces.push(Interface {
+                    link: LinkType(u32::from_ne_bytes(idb.linktype.0.to_ne_bytes())),
+                    units: resolution(idb.if_tsresol),
+                    offset: idb.if_tsoffset,
+                });
+                return Next::Skip(used);
+            }
+            Block::EnhancedPacket(epb) => {
+                let ts = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
+                let cap = usize::try_from(epb.caplen).unwrap_or(usize::MAX);
+                let d = epb.data.get(..cap).unwrap_or(epb.data);
+                (epb.if_id, Some(ts), d, epb.origlen)
+            }
+            Block::SimplePacket(spb) => {
+                let cap = usize::try_from(spb.origlen).unwrap_or(usize::MAX);
+                let d = spb.data.get(..cap).unwrap_or(spb.data);
+                (0, None, d, spb.origlen)
+            }
+            other => {
+                self.skip(match other {
+                    Block::NameResolution(_) => "name resolution",
+                    Block::InterfaceStatistics(_) => "interface statistics",
+                    Block::DecryptionSecrets(_) => "decryption secrets",
+                    Block::SystemdJournalExport(_) => "systemd journal export",
+                    Block::ProcessInformation(_) => "process information",
+                    Block::Custom(_) => "custom",
+                    _ => "unknown",
+                });
+                return Next::Skip(used);
+            }
+        };
+        let Some(iface) = usize::try_from(if_id)
+            .ok()
+            .and_then(|i| interfaces.get(i))
+            .copied()
+        else {
+            let n = interfaces.len();
+            return self.fail(err(
+                at + 8,
+                "pcapng.EPB.interface_id",
+                format!("says {if_id}, {n} interfaces described before it"),
+            ));
+        };
+        self.number += 1;
+        // Packet data starts 28 bytes into an EPB, 12 into an SPB.
+        let data_at = at + if ts.is_some() { 28 } else { 12 };
+        // A simple packet block has no time: the last one known is used.
+        let time = ts.map_or(self.last_time, |t| iface.time(t));
+        self.last_time = time;
+        Next::Packet(
+            RawPacket {
                 number: self.number,
                 offset: data_at,
                 link: iface.link,
                 time,
-                data,
+                data: pdata,
                 orig_len,
-            }));
+            },
+            used,
+        )
+    }
+}
+
+/// The packets of a capture file in memory, in file order. See the
+/// [module docs](self).
+#[derive(Debug)]
+pub struct Packets<'a> {
+    data: &'a [u8],
+    reader: Reader,
+}
+
+impl<'a> Packets<'a> {
+    /// Reads the file header; fails when `data` is not a pcap or pcapng file.
+    pub fn new(data: &'a [u8]) -> Result<Packets<'a>, DecodeError> {
+        let mut reader = Reader::new();
+        match reader.next(data, true) {
+            Next::Skip(n) => Ok(Packets {
+                data: data.get(n..).unwrap_or(&[]),
+                reader,
+            }),
+            Next::Error(e) => Err(e),
+            _ => Err(err(0, "capture.header", "no file header")),
         }
+    }
+
+    /// `pcap` or `pcapng`.
+    pub fn format(&self) -> CaptureFormat {
+        self.reader.format().unwrap_or(CaptureFormat::Pcap)
+    }
+
+    /// The link type of a pcap file (of each interface so far for pcapng).
+    pub fn link_types(&self) -> Vec<LinkType> {
+        self.reader.link_types()
+    }
+
+    /// Blocks that were skipped, by kind, with their counts.
+    pub fn skipped(&self) -> &[(&'static str, usize)] {
+        self.reader.skipped()
     }
 }
 
@@ -421,17 +510,16 @@ impl<'a> Iterator for Packets<'a> {
     type Item = Result<RawPacket<'a>, DecodeError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        match self.kind {
-            Some(Kind::Legacy {
-                big_endian,
-                nanos,
-                link,
-            }) => self.next_legacy(big_endian, nanos, link),
-            Some(Kind::Ng { .. }) => self.next_ng(),
-            None => None,
+        loop {
+            match self.reader.next(self.data, true) {
+                Next::Packet(p, n) => {
+                    self.data = self.data.get(n..).unwrap_or(&[]);
+                    return Some(Ok(p));
+                }
+                Next::Skip(n) => self.data = self.data.get(n..).unwrap_or(&[]),
+                Next::Error(e) => return Some(Err(e)),
+                Next::More | Next::End => return None,
+            }
         }
     }
 }

@@ -37,10 +37,11 @@ pub mod tcp;
 use crate::conn::Side;
 use crate::epmd;
 use crate::input::InputError;
+use crate::reader::DecodeError;
 use crate::report::{self, Connection, Frame, Report, Source};
 use crate::session::{Phase, Protocol, ProtocolChoice, Session, SessionFrame, SessionOptions};
 use crate::span::Value;
-use file::{Packets, Timestamp};
+use file::Timestamp;
 use net::{Content, TcpFlags, TcpSegment};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -110,10 +111,118 @@ pub fn decode_capture_with(
     opts: &CaptureOptions,
     on_frame: &mut dyn FnMut(Frame),
 ) -> CaptureSummary {
-    let format = file::detect(data).map_or("pcap", file::CaptureFormat::as_str);
-    let mut packets = match Packets::new(data) {
-        Ok(p) => p,
-        Err(e) => {
+    let mut d = CaptureDecoder::new(opts.clone());
+    d.run(data, true, on_frame);
+    d.end(on_frame)
+}
+
+/// A capture decoded as it is read: [`CaptureDecoder::push`] the file's
+/// bytes in pieces of any size, then [`CaptureDecoder::finish`]. Only the
+/// block being read is kept (plus what the connections wait for), so a
+/// large file never needs to be in memory. Sans-IO: the caller reads.
+#[derive(Debug)]
+pub struct CaptureDecoder {
+    reader: file::Reader,
+    /// Bytes of a block not yet whole.
+    buf: Vec<u8>,
+    driver: Driver,
+    /// The file could not be read past this point.
+    file_error: Option<DecodeError>,
+}
+
+impl CaptureDecoder {
+    /// A decoder at the start of a file.
+    pub fn new(opts: CaptureOptions) -> CaptureDecoder {
+        CaptureDecoder {
+            reader: file::Reader::new(),
+            buf: Vec::new(),
+            driver: Driver {
+                flows: Vec::new(),
+                by_key: BTreeMap::new(),
+                out: Out {
+                    opts,
+                    pending: Vec::new(),
+                    node_ports: BTreeMap::new(),
+                    frames: 0,
+                    start: None,
+                },
+                packets: 0,
+                tcp_packets: 0,
+                other: BTreeMap::new(),
+                errors: 0,
+                error_notes: Vec::new(),
+                links: Vec::new(),
+            },
+            file_error: None,
+        }
+    }
+
+    /// The next bytes of the file; frames completed by them go to
+    /// `on_frame`.
+    pub fn push(&mut self, chunk: &[u8], on_frame: &mut dyn FnMut(Frame)) {
+        if self.buf.is_empty() {
+            let used = self.run(chunk, false, on_frame);
+            self.buf
+                .extend_from_slice(chunk.get(used..).unwrap_or_default());
+        } else {
+            self.buf.extend_from_slice(chunk);
+            let buf = std::mem::take(&mut self.buf);
+            let used = self.run(&buf, false, on_frame);
+            self.buf = buf;
+            self.buf.drain(..used.min(self.buf.len()));
+        }
+    }
+
+    /// The end of the file: every connection is finished (holes become
+    /// gaps, sessions flush what they hold); returns the connections and
+    /// notes.
+    pub fn finish(mut self, on_frame: &mut dyn FnMut(Frame)) -> CaptureSummary {
+        let buf = std::mem::take(&mut self.buf);
+        self.run(&buf, true, on_frame);
+        self.end(on_frame)
+    }
+
+    /// Reads packets off the front of `data`; returns how many bytes were
+    /// used.
+    fn run(&mut self, data: &[u8], eof: bool, on_frame: &mut dyn FnMut(Frame)) -> usize {
+        let mut pos = 0usize;
+        loop {
+            let rest = data.get(pos..).unwrap_or_default();
+            match self.reader.next(rest, eof) {
+                file::Next::Packet(p, n) => {
+                    pos += n;
+                    self.driver.packet(&p);
+                    for f in self.driver.out.pending.drain(..) {
+                        on_frame(f);
+                    }
+                }
+                file::Next::Skip(n) => pos += n,
+                file::Next::More | file::Next::End => break,
+                file::Next::Error(e) => {
+                    self.file_error = Some(e);
+                    break;
+                }
+            }
+        }
+        pos
+    }
+
+    fn end(mut self, on_frame: &mut dyn FnMut(Frame)) -> CaptureSummary {
+        let d = &mut self.driver;
+        d.finish();
+        for f in d.out.pending.drain(..) {
+            on_frame(f);
+        }
+        let format = self
+            .reader
+            .format()
+            .map_or("pcap", file::CaptureFormat::as_str);
+        if !self.reader.started() {
+            let e = self.file_error.take().unwrap_or_else(|| DecodeError {
+                offset: 0,
+                field: "capture".into(),
+                message: "empty input".into(),
+            });
             return CaptureSummary {
                 format,
                 connections: Vec::new(),
@@ -125,86 +234,61 @@ pub fn decode_capture_with(
                 }),
                 packets: 0,
                 frames: 0,
+            };
+        }
+        let mut notes = Vec::new();
+        let links: Vec<String> = d.links.iter().map(ToString::to_string).collect();
+        let mut summary = format!(
+            "{format}: {} packets (link type {}); {} TCP in {} connections",
+            d.packets,
+            if links.is_empty() {
+                "none".to_string()
+            } else {
+                links.join(", ")
+            },
+            d.tcp_packets,
+            d.flows.len()
+        );
+        let other: u64 = d.other.values().sum();
+        if other > 0 {
+            let kinds: Vec<String> = d.other.iter().map(|(k, n)| format!("{n} {k}")).collect();
+            summary.push_str(&format!("; {other} not TCP, skipped: {}", kinds.join(", ")));
+        }
+        if d.errors > 0 {
+            summary.push_str(&format!("; {} could not be read", d.errors));
+        }
+        notes.push(summary);
+        for (what, n) in self.reader.skipped() {
+            notes.push(format!("pcapng: {n} {what} block(s) skipped"));
+        }
+        notes.append(&mut d.error_notes);
+        if d.errors > MAX_ERROR_NOTES {
+            notes.push(format!(
+                "... and {} more packets that could not be read",
+                d.errors - MAX_ERROR_NOTES
+            ));
+        }
+        if let Some(e) = &self.file_error {
+            notes.push(format!(
+                "the capture ends early: byte {}: {}: {} (everything before it was decoded)",
+                e.offset, e.field, e.message
+            ));
+        }
+        let mut connections = Vec::with_capacity(d.flows.len());
+        for f in &mut d.flows {
+            notes.append(&mut f.dec.notes);
+            if let Some(c) = f.conn.take() {
+                connections.push(c);
             }
         }
-    };
-    let mut d = Driver {
-        flows: Vec::new(),
-        by_key: BTreeMap::new(),
-        out: Out {
-            opts,
-            on_frame,
-            node_ports: BTreeMap::new(),
-            frames: 0,
-            start: None,
-        },
-        packets: 0,
-        tcp_packets: 0,
-        other: BTreeMap::new(),
-        errors: 0,
-        error_notes: Vec::new(),
-        links: Vec::new(),
-    };
-    let mut file_error = None;
-    for p in packets.by_ref() {
-        match p {
-            Ok(p) => d.packet(&p),
-            Err(e) => file_error = Some(e),
+        CaptureSummary {
+            format,
+            connections,
+            notes,
+            input_error: None,
+            packets: d.packets,
+            frames: d.out.frames,
         }
-    }
-    d.finish();
-    let mut notes = Vec::new();
-    let links: Vec<String> = d.links.iter().map(ToString::to_string).collect();
-    let mut summary = format!(
-        "{format}: {} packets (link type {}); {} TCP in {} connections",
-        d.packets,
-        if links.is_empty() {
-            "none".to_string()
-        } else {
-            links.join(", ")
-        },
-        d.tcp_packets,
-        d.flows.len()
-    );
-    let other: u64 = d.other.values().sum();
-    if other > 0 {
-        let kinds: Vec<String> = d.other.iter().map(|(k, n)| format!("{n} {k}")).collect();
-        summary.push_str(&format!("; {other} not TCP, skipped: {}", kinds.join(", ")));
-    }
-    if d.errors > 0 {
-        summary.push_str(&format!("; {} could not be read", d.errors));
-    }
-    notes.push(summary);
-    for (what, n) in packets.skipped() {
-        notes.push(format!("pcapng: {n} {what} block(s) skipped"));
-    }
-    notes.append(&mut d.error_notes);
-    if d.errors > MAX_ERROR_NOTES {
-        notes.push(format!(
-            "... and {} more packets that could not be read",
-            d.errors - MAX_ERROR_NOTES
-        ));
-    }
-    if let Some(e) = file_error {
-        notes.push(format!(
-            "the capture ends early: byte {}: {}: {} (everything before it was decoded)",
-            e.offset, e.field, e.message
-        ));
-    }
-    let mut connections = Vec::with_capacity(d.flows.len());
-    for f in &mut d.flows {
-        notes.append(&mut f.dec.notes);
-        if let Some(c) = f.conn.take() {
-            connections.push(c);
-        }
-    }
-    CaptureSummary {
-        format,
-        connections,
-        notes,
-        input_error: None,
-        packets: d.packets,
-        frames: d.out.frames,
     }
 }
 
@@ -219,9 +303,11 @@ struct Ctx {
 }
 
 /// What every connection's decoding shares.
-struct Out<'o, 'f> {
-    opts: &'o CaptureOptions,
-    on_frame: &'f mut dyn FnMut(Frame),
+#[derive(Debug)]
+struct Out {
+    opts: CaptureOptions,
+    /// Frames completed by the packet being read.
+    pending: Vec<Frame>,
     /// Node ports epmd announced (PORT2_RESP) or was told (ALIVE2_REQ),
     /// with where.
     node_ports: BTreeMap<u16, String>,
@@ -230,11 +316,12 @@ struct Out<'o, 'f> {
     start: Option<Timestamp>,
 }
 
-struct Driver<'o, 'f> {
+#[derive(Debug)]
+struct Driver {
     flows: Vec<Flow>,
     /// Both addresses (lower first) to the connection's index.
     by_key: BTreeMap<(SocketAddr, SocketAddr), usize>,
-    out: Out<'o, 'f>,
+    out: Out,
     packets: u64,
     tcp_packets: u64,
     other: BTreeMap<String, u64>,
@@ -244,6 +331,7 @@ struct Driver<'o, 'f> {
 }
 
 /// One TCP connection.
+#[derive(Debug)]
 struct Flow {
     /// The sender of its first packet, then the other end.
     addrs: [SocketAddr; 2],
@@ -269,6 +357,7 @@ struct Initiator {
 }
 
 /// The decoding side of one connection.
+#[derive(Debug)]
 struct Dec {
     index: usize,
     addrs: [SocketAddr; 2],
@@ -319,7 +408,7 @@ fn set2<T>(a: &mut [T; 2], i: usize, v: T) {
     }
 }
 
-impl Driver<'_, '_> {
+impl Driver {
     fn packet(&mut self, p: &file::RawPacket<'_>) {
         self.packets += 1;
         if !self.links.contains(&p.link) {
@@ -488,7 +577,7 @@ impl Driver<'_, '_> {
 }
 
 /// The acceptor by port: an epmd port, or a node port epmd announced.
-fn by_port(addrs: &[SocketAddr; 2], out: &Out<'_, '_>) -> Option<Initiator> {
+fn by_port(addrs: &[SocketAddr; 2], out: &Out) -> Option<Initiator> {
     let epmd = |a: &SocketAddr| out.opts.epmd_ports.contains(&a.port());
     let node = |a: &SocketAddr| out.node_ports.contains_key(&a.port());
     let (acc, why) = match addrs {
@@ -601,7 +690,7 @@ impl Dec {
     }
 
     /// One piece of reassembled stream from sender `d`.
-    fn piece(&mut self, d: usize, piece: Piece<'_>, out: &mut Out<'_, '_>, ctx: Ctx) {
+    fn piece(&mut self, d: usize, piece: Piece<'_>, out: &mut Out, ctx: Ctx) {
         match piece {
             Piece::Data { bytes, .. } => {
                 if self.initiator.is_none() {
@@ -675,7 +764,7 @@ impl Dec {
         }
     }
 
-    fn ensure_session(&mut self, out: &Out<'_, '_>) {
+    fn ensure_session(&mut self, out: &Out) {
         if self.session.is_some() {
             return;
         }
@@ -725,7 +814,7 @@ impl Dec {
         }));
     }
 
-    fn emit(&mut self, frames: Vec<SessionFrame>, out: &mut Out<'_, '_>, ctx: Ctx) {
+    fn emit(&mut self, frames: Vec<SessionFrame>, out: &mut Out, ctx: Ctx) {
         if frames.is_empty() {
             return;
         }
@@ -766,13 +855,13 @@ impl Dec {
                 report::shift(&mut f, usize::try_from(base).unwrap_or(usize::MAX));
             }
             out.frames += 1;
-            (out.on_frame)(f);
+            out.pending.push(f);
         }
     }
 
     /// Node ports from epmd's answers (PORT2_RESP) and registrations
     /// (ALIVE2_REQ), for the connections that follow.
-    fn learn(&self, sf: &SessionFrame, out: &mut Out<'_, '_>, ctx: Ctx) {
+    fn learn(&self, sf: &SessionFrame, out: &mut Out, ctx: Ctx) {
         let what = sf.decoded.type_name;
         if what != "PORT2_RESP" && what != "ALIVE2_REQ" {
             return;
@@ -791,7 +880,7 @@ impl Dec {
         }
     }
 
-    fn finish(&mut self, out: &mut Out<'_, '_>, ctx: Ctx) {
+    fn finish(&mut self, out: &mut Out, ctx: Ctx) {
         if let Some(mut sess) = self.session.take() {
             let frames = sess.finish();
             self.emit(frames, out, ctx);
