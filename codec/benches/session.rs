@@ -14,18 +14,25 @@
 //!   `erldist decode` does it (hex parsing, report frames, connection
 //!   details).
 //!
+//! * `capture/dist_full_pcap`: the capture file itself
+//!   (tests/vectors/dist/dist_full.pcap) through `capture::decode_capture`:
+//!   packets, TCP reassembly, sessions and report frames (throughput in
+//!   file bytes per second).
+//!
 //! Throughput is in TCP payload bytes per second; frames per second =
 //! frames / time (printed once at the start).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use erldist_codec::capture::{decode_capture, CaptureOptions};
 use erldist_codec::input::conversation::{parse_streams, Conversation};
 use erldist_codec::session::{Session, SessionOptions};
 use erldist_codec::{decode_text, DecodeOptions};
 use std::hint::black_box;
 
 const DIST_FULL: &str = include_str!("../tests/vectors/dist/dist_full.streams.txt");
+const DIST_FULL_PCAP: &[u8] = include_bytes!("../tests/vectors/dist/dist_full.pcap");
 
 fn decode_all(convs: &[Conversation]) -> usize {
     let mut frames = 0;
@@ -66,6 +73,28 @@ fn bench_session(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(bytes as u64));
     g.bench_function("dist_full_streams", |b| {
         b.iter(|| black_box(decode_text(black_box(DIST_FULL), &opts).frames.len()))
+    });
+    g.finish();
+    let copts = CaptureOptions {
+        epmd_ports: vec![4399],
+        cookie: Some(b"corpuscookie".to_vec()),
+        ..CaptureOptions::default()
+    };
+    let frames = decode_capture(DIST_FULL_PCAP, &copts).frames.len();
+    eprintln!(
+        "dist_full.pcap: {frames} frames, {} bytes of file",
+        DIST_FULL_PCAP.len()
+    );
+    let mut g = c.benchmark_group("capture");
+    g.throughput(Throughput::Bytes(DIST_FULL_PCAP.len() as u64));
+    g.bench_function("dist_full_pcap", |b| {
+        b.iter(|| {
+            black_box(
+                decode_capture(black_box(DIST_FULL_PCAP), &copts)
+                    .frames
+                    .len(),
+            )
+        })
     });
     g.finish();
 }
