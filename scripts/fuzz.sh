@@ -2,7 +2,7 @@
 # Runs one cargo-fuzz target of erldist-codec for a while.
 #
 #   scripts/fuzz.sh TARGET [SECONDS]      TARGET: epmd_decode | epmd_log | hex_input | etf_decode |
-#                                          handshake_decode | dist_frame | session
+#                                          handshake_decode | dist_frame | session | pcap | text_inputs
 #
 # Runs `cargo +nightly fuzz run TARGET` from codec/ with the committed seeds
 # (codec/fuzz/seeds/TARGET). libFuzzer writes the inputs it finds into the

@@ -367,6 +367,7 @@ pub fn decode_bytes(bytes: &[u8], opts: &DecodeOptions) -> Report {
         };
         let mut r = crate::capture::decode_capture(bytes, &copts);
         r.format_detected = auto;
+        lint::report(&mut r);
         return r;
     }
     let mut r = decode_one_stream(bytes, opts);
