@@ -871,3 +871,25 @@ fn pushed_in_pieces_decodes_the_same() {
         );
     }
 }
+
+/// A record that claims more bytes than any real block is an error at once,
+/// not a reason to keep the rest of the file in memory.
+#[test]
+fn a_huge_declared_block_is_not_waited_for() {
+    use erldist_codec::capture::CaptureDecoder;
+    let mut file = pcap(LinkType::RAW, &[], false, false);
+    file.extend_from_slice(&[0; 8]);
+    file.extend_from_slice(&0xf000_0000u32.to_le_bytes());
+    file.extend_from_slice(&0xf000_0000u32.to_le_bytes());
+    let mut d = CaptureDecoder::new(CaptureOptions::default());
+    d.push(&file, &mut |_| {});
+    d.push(&[0; 4096], &mut |_| {});
+    let s = d.finish(&mut |_| {});
+    assert!(
+        s.notes
+            .iter()
+            .any(|n| n.contains("a block over 268435456 bytes")),
+        "{:?}",
+        s.notes
+    );
+}

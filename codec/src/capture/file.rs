@@ -17,6 +17,10 @@ use pcap_parser::nom;
 use pcap_parser::pcapng::{self, Block};
 use pcap_parser::{pcap, PcapError};
 
+/// The largest block (pcap record, pcapng block) read: 256 MiB, far above
+/// any snapshot length tools write (262 144 bytes).
+pub const MAX_BLOCK: usize = 1 << 28;
+
 /// The container format of a capture file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CaptureFormat {
@@ -237,7 +241,27 @@ impl Reader {
         out
     }
 
-    fn incomplete<'a>(&mut self, data: &[u8], eof: bool, what: String) -> Next<'a> {
+    fn incomplete<'a>(
+        &mut self,
+        data: &[u8],
+        eof: bool,
+        needed: &nom::Needed,
+        what: String,
+    ) -> Next<'a> {
+        // A block declared larger than any real one is not waited for:
+        // the bytes kept for it would grow with the rest of the file.
+        let too_big = match needed {
+            nom::Needed::Size(n) => data.len().saturating_add(n.get()) > MAX_BLOCK,
+            nom::Needed::Unknown => false,
+        };
+        if too_big {
+            let at = self.pos;
+            return self.fail(err(
+                at,
+                "capture",
+                format!("{what}: a block over {MAX_BLOCK} bytes"),
+            ));
+        }
         if !eof {
             return Next::More;
         }
@@ -319,10 +343,10 @@ impl Reader {
                     data.len() - after.len(),
                 )
             }
-            Err(e @ nom::Err::Incomplete(_)) => {
+            Err(e @ nom::Err::Incomplete(needed)) => {
                 let n = self.number + 1;
                 let msg = format!("pcap.record: packet {n}: {}", why(&e, data.len()));
-                self.incomplete(data, eof, msg)
+                self.incomplete(data, eof, &needed, msg)
             }
             Err(e) => {
                 let at = self.pos;
@@ -357,9 +381,9 @@ impl Reader {
         };
         let (after, block) = match parsed {
             Ok(x) => x,
-            Err(e @ nom::Err::Incomplete(_)) => {
+            Err(e @ nom::Err::Incomplete(needed)) => {
                 let msg = format!("pcapng.block at byte {at}: {}", why(&e, data.len()));
-                return self.incomplete(data, eof, msg);
+                return self.incomplete(data, eof, &needed, msg);
             }
             Err(e) => {
                 let msg = format!("block at byte {at}: {}", why(&e, data.len()));
