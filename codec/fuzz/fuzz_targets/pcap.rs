@@ -1,12 +1,14 @@
 //! Capture import on arbitrary files: `decode_capture` with the corpus's
-//! epmd port and with none, and `net::parse_packet` of the same bytes under
-//! the link type the first byte picks. Asserts no panic; every frame names
-//! a connection and complete frames' leaf spans tile them; a parsed
-//! packet's header spans tile it and its payload lies inside it.
+//! epmd port and with none, the same bytes pushed into a `CaptureDecoder`
+//! in pieces (of a size the first byte picks), and `net::parse_packet` of
+//! them under the link type the first byte picks. Asserts no panic; pieces
+//! decode like the whole; every frame names a connection and complete
+//! frames' leaf spans tile them; a parsed packet's header spans tile it and
+//! its payload lies inside it.
 #![no_main]
 
 use erldist_codec::capture::net::{parse_packet, Content, LinkType};
-use erldist_codec::capture::{decode_capture, CaptureOptions};
+use erldist_codec::capture::{decode_capture, CaptureDecoder, CaptureOptions};
 use erldist_codec::span::check_tiling;
 use libfuzzer_sys::fuzz_target;
 
@@ -40,6 +42,19 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
         }
+    }
+    // Pushed in pieces, the same frames as in one slice.
+    if let Some(&pick) = data.first() {
+        let opts = CaptureOptions::default();
+        let whole = decode_capture(data, &opts);
+        let mut d = CaptureDecoder::new(opts);
+        let mut frames = Vec::new();
+        for chunk in data.chunks(usize::from(pick % 97) + 1) {
+            d.push(chunk, &mut |f| frames.push(f));
+        }
+        let s = d.finish(&mut |f| frames.push(f));
+        assert_eq!(frames, whole.frames, "pieces decode like the whole");
+        assert_eq!(s.connections, whole.connections);
     }
     if let Some((&pick, rest)) = data.split_first() {
         let link = LINKS[usize::from(pick) % LINKS.len()];
