@@ -622,7 +622,7 @@ fn decode(
         .map_err(|e| format!("{file}: {e}"))?;
     let auto = opts.format == FormatChoice::Auto;
     let is_capture = opts.format == FormatChoice::Pcap || (auto && capture::is_capture(&input));
-    if !is_capture || !json {
+    if !is_capture {
         src.read_to_end(&mut input)
             .map_err(|e| format!("{file}: {e}"))?;
     }
@@ -636,12 +636,7 @@ fn decode(
             cookie: opts.cookie.clone(),
             protocol: opts.protocol,
         };
-        if json {
-            return capture_json(&mut src, input, &copts, auto, file);
-        }
-        let mut report = capture::decode_capture(&input, &copts);
-        report.format_detected = auto;
-        return print_report(json, &report);
+        return capture_out(json, &mut src, &input, &copts, auto, file);
     }
     let report = match (opts.format, std::str::from_utf8(&input)) {
         (FormatChoice::Raw, _) | (FormatChoice::Auto, Err(_)) => {
@@ -658,18 +653,42 @@ fn decode(
     print_report(json, &report)
 }
 
-/// A capture as the JSON report, each frame written as soon as its
-/// connection completes it: memory stays with the connections, not the
-/// frames (same keys, in the same order, as the report).
-fn capture_json(
+/// Decodes a capture as it is read from `src` (after its `first` bytes):
+/// frames go to `on_frame` as connections complete them.
+fn read_capture(
     src: &mut dyn Read,
-    first: Vec<u8>,
+    first: &[u8],
+    opts: &capture::CaptureOptions,
+    file: &str,
+    on_frame: &mut dyn FnMut(erldist_codec::Frame),
+) -> Result<capture::CaptureSummary, String> {
+    let mut decoder = capture::CaptureDecoder::new(opts.clone());
+    decoder.push(first, on_frame);
+    let mut chunk = vec![0u8; 1 << 20];
+    loop {
+        match src.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => decoder.push(chunk.get(..n).unwrap_or_default(), on_frame),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("{file}: {e}")),
+        }
+    }
+    Ok(decoder.finish(on_frame))
+}
+
+/// A capture, printed frame by frame as connections complete them, so
+/// memory stays with the connections, not the frames. JSON: the report's
+/// keys in the report's order. Text: the format line, the frames, then the
+/// notes and connections.
+fn capture_out(
+    json: bool,
+    src: &mut dyn Read,
+    first: &[u8],
     opts: &capture::CaptureOptions,
     detected: bool,
     file: &str,
 ) -> Result<ExitCode, String> {
-    let input = first;
-    let format = if input.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
+    let format = if first.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
         "pcapng"
     } else {
         "pcap"
@@ -677,58 +696,66 @@ fn capture_json(
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let mut failed: Option<std::io::Error> = None;
     let mut invalid = false;
-    let mut first = true;
-    let head = write!(
-        out,
-        "{{\n  \"format\": \"{format}\",\n  \"format_detected\": {detected},\n  \"frames\": ["
-    );
+    let mut count = 0usize;
+    let mut text = String::new();
+    let head = if json {
+        write!(
+            out,
+            "{{\n  \"format\": \"{format}\",\n  \"format_detected\": {detected},\n  \"frames\": ["
+        )
+    } else {
+        let how = if detected { "detected" } else { "given" };
+        writeln!(out, "format: {format} ({how})")
+    };
     if let Err(e) = head {
         failed = Some(e);
     }
-    let mut decoder = capture::CaptureDecoder::new(opts.clone());
-    let mut on_frame = |f: erldist_codec::Frame| {
+    let summary = read_capture(src, first, opts, file, &mut |f| {
         invalid |= matches!(f.status, epmd::Status::Invalid(_));
+        count += 1;
         if failed.is_some() {
             return;
         }
-        let sep = if first { "\n" } else { ",\n" };
-        first = false;
-        let r = out
-            .write_all(sep.as_bytes())
-            .and_then(|()| serde_json::to_writer_pretty(&mut out, &f).map_err(Into::into));
+        let r = if json {
+            let sep = if count == 1 { "\n" } else { ",\n" };
+            out.write_all(sep.as_bytes())
+                .and_then(|()| serde_json::to_writer_pretty(&mut out, &f).map_err(Into::into))
+        } else {
+            text.clear();
+            render::frame(&mut text, count, &f);
+            out.write_all(text.as_bytes())
+        };
         if let Err(e) = r {
             failed = Some(e);
         }
-    };
-    decoder.push(&input, &mut on_frame);
-    let mut chunk = vec![0u8; 1 << 20];
-    loop {
-        match src.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => decoder.push(chunk.get(..n).unwrap_or_default(), &mut on_frame),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("{file}: {e}")),
-        }
-    }
-    let summary = decoder.finish(&mut on_frame);
+    })?;
+    let input_error = summary.input_error.is_some();
     let tail = (|| {
         if let Some(e) = failed {
             return Err(e);
         }
-        write!(out, "\n  ],\n  \"notes\": ")?;
-        serde_json::to_writer_pretty(&mut out, &summary.notes)?;
-        write!(out, ",\n  \"input_error\": ")?;
-        serde_json::to_writer_pretty(&mut out, &summary.input_error)?;
-        write!(out, ",\n  \"connections\": ")?;
-        serde_json::to_writer_pretty(&mut out, &summary.connections)?;
-        writeln!(out, "\n}}")?;
+        if json {
+            write!(out, "\n  ],\n  \"notes\": ")?;
+            serde_json::to_writer_pretty(&mut out, &summary.notes)?;
+            write!(out, ",\n  \"input_error\": ")?;
+            serde_json::to_writer_pretty(&mut out, &summary.input_error)?;
+            write!(out, ",\n  \"connections\": ")?;
+            serde_json::to_writer_pretty(&mut out, &summary.connections)?;
+            writeln!(out, "\n}}")?;
+        } else {
+            let head = render::head(&summary.into_report(Vec::new()));
+            // Without its format line, printed first.
+            let rest = head.split_once('\n').map_or("", |(_, rest)| rest);
+            writeln!(out)?;
+            out.write_all(rest.as_bytes())?;
+        }
         out.flush()
     })();
     match tail {
         // `erldist decode ... | head`: the reader went away; not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
         Err(e) => Err(e.to_string()),
-        Ok(()) if summary.input_error.is_some() => Ok(ExitCode::from(2)),
+        Ok(()) if input_error => Ok(ExitCode::from(2)),
         Ok(()) if invalid => Ok(ExitCode::from(1)),
         Ok(()) => Ok(ExitCode::SUCCESS),
     }

@@ -94,6 +94,15 @@ fn status_line(out: &mut String, status: &Status, indent: &str) {
 
 /// The whole report as text.
 pub fn report(r: &Report) -> String {
+    let mut out = head(r);
+    for (i, f) in r.frames.iter().enumerate() {
+        frame(&mut out, i + 1, f);
+    }
+    out
+}
+
+/// What comes before the frames: format, input error, notes, connections.
+pub fn head(r: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -132,64 +141,67 @@ pub fn report(r: &Report) -> String {
             let _ = writeln!(out, "  {k}: {}", v.display());
         }
     }
-    for (i, f) in r.frames.iter().enumerate() {
-        let _ = writeln!(out);
-        let who = match f.protocol {
-            erldist_codec::session::Protocol::Epmd => f.direction.as_str().to_string(),
-            erldist_codec::session::Protocol::Dist => format!(
-                "{} {}",
-                match f.side {
-                    erldist_codec::conn::Side::Initiator => "initiator -> acceptor",
-                    erldist_codec::conn::Side::Acceptor => "acceptor -> initiator",
-                },
-                f.phase.as_str()
-            ),
-        };
+    out
+}
+
+/// One frame, numbered `number` (1-based): header line, direction, every
+/// span, status, notes.
+pub fn frame(out: &mut String, number: usize, f: &erldist_codec::Frame) {
+    let _ = writeln!(out);
+    let who = match f.protocol {
+        erldist_codec::session::Protocol::Epmd => f.direction.as_str().to_string(),
+        erldist_codec::session::Protocol::Dist => format!(
+            "{} {}",
+            match f.side {
+                erldist_codec::conn::Side::Initiator => "initiator -> acceptor",
+                erldist_codec::conn::Side::Acceptor => "acceptor -> initiator",
+            },
+            f.phase.as_str()
+        ),
+    };
+    let _ = writeln!(
+        out,
+        "#{} {}  {}{}{}  offset {}, {} bytes{}",
+        number,
+        f.type_name,
+        f.stream
+            .map(|s| format!("[connection {s}] "))
+            .unwrap_or_default(),
+        who,
+        if f.direction_inferred {
+            " (inferred)"
+        } else {
+            ""
+        },
+        f.offset,
+        f.bytes.len(),
+        f.line.map(|l| format!(", line {l}")).unwrap_or_default()
+    );
+    if !f.direction_reason.is_empty() {
+        let _ = writeln!(out, "  direction: {}", f.direction_reason);
+    }
+    table_header(out);
+    rows(out, &f.spans, &f.bytes, f.offset, 0);
+    status_line(out, &f.status, "  ");
+    for n in &f.notes {
         let _ = writeln!(
             out,
-            "#{} {}  {}{}{}  offset {}, {} bytes{}",
-            i + 1,
-            f.type_name,
-            f.stream
-                .map(|s| format!("[connection {s}] "))
-                .unwrap_or_default(),
-            who,
-            if f.direction_inferred {
-                " (inferred)"
-            } else {
-                ""
-            },
-            f.offset,
-            f.bytes.len(),
-            f.line.map(|l| format!(", line {l}")).unwrap_or_default()
+            "  note at byte {} ({}): {}",
+            n.offset, n.field, n.message
         );
-        if !f.direction_reason.is_empty() {
-            let _ = writeln!(out, "  direction: {}", f.direction_reason);
-        }
-        table_header(&mut out);
-        rows(&mut out, &f.spans, &f.bytes, f.offset, 0);
-        status_line(&mut out, &f.status, "  ");
-        for n in &f.notes {
-            let _ = writeln!(
-                out,
-                "  note at byte {} ({}): {}",
-                n.offset, n.field, n.message
-            );
-        }
-        for s in &f.epmd_says {
-            let _ = writeln!(out, "  epmd log: {s}");
-        }
-        lint_lines(&mut out, &f.lint, "  ");
-        if let Some(re) = &f.reassembled {
-            let _ = writeln!(
-                out,
-                "  reassembled message ({} bytes, offsets within it):",
-                re.bytes.len()
-            );
-            rows(&mut out, &re.spans, &re.bytes, 0, 1);
-        }
     }
-    out
+    for s in &f.epmd_says {
+        let _ = writeln!(out, "  epmd log: {s}");
+    }
+    lint_lines(out, &f.lint, "  ");
+    if let Some(re) = &f.reassembled {
+        let _ = writeln!(
+            out,
+            "  reassembled message ({} bytes, offsets within it):",
+            re.bytes.len()
+        );
+        rows(out, &re.spans, &re.bytes, 0, 1);
+    }
 }
 
 /// `erldist term decode`: the Erlang text, then (with `layout`) every byte.

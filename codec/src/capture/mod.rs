@@ -93,14 +93,27 @@ pub struct CaptureSummary {
     pub frames: u64,
 }
 
+impl CaptureSummary {
+    /// The [`Report`] of a capture whose frames are `frames`.
+    pub fn into_report(self, frames: Vec<Frame>) -> Report {
+        report::capture_report(
+            self.format,
+            frames,
+            self.notes,
+            self.input_error,
+            self.connections,
+        )
+    }
+}
+
 /// Decodes a capture file into a [`Report`]: every frame of every TCP
 /// connection (`stream` = the connection's index, as `tcp.stream`), the
 /// connections with `initiator`/`acceptor` as `ip:port`, and notes on what
 /// was skipped.
 pub fn decode_capture(data: &[u8], opts: &CaptureOptions) -> Report {
     let mut frames = Vec::new();
-    let s = decode_capture_with(data, opts, &mut |f| frames.push(f));
-    report::capture_report(s.format, frames, s.notes, s.input_error, s.connections)
+    let summary = decode_capture_with(data, opts, &mut |f| frames.push(f));
+    summary.into_report(frames)
 }
 
 /// Decodes a capture file, handing each frame to `on_frame` as soon as the
