@@ -654,17 +654,31 @@ fn decode(
 }
 
 /// Decodes a capture as it is read from `src` (after its `first` bytes):
-/// frames go to `on_frame` as connections complete them.
+/// frames go to `on_frame` as connections complete them, each connection
+/// to `on_connection` (with its index) once it has ended or the file has.
 fn read_capture(
     src: &mut dyn Read,
     first: &[u8],
     opts: &capture::CaptureOptions,
     file: &str,
     on_frame: &mut dyn FnMut(erldist_codec::Frame),
+    on_connection: &mut dyn FnMut(usize, erldist_codec::report::Connection),
 ) -> Result<capture::CaptureSummary, String> {
     let mut decoder = capture::CaptureDecoder::new(opts.clone());
+    let mut given: Vec<bool> = Vec::new();
+    let mut hand_on = |decoder: &mut capture::CaptureDecoder, given: &mut Vec<bool>| {
+        for (i, c) in decoder.take_finished() {
+            if given.len() <= i {
+                given.resize(i + 1, false);
+            }
+            if let Some(g) = given.get_mut(i) {
+                *g = true;
+            }
+            on_connection(i, c);
+        }
+    };
     decoder.push(first, on_frame);
-    let mut chunk = vec![0u8; 1 << 20];
+    let mut chunk = vec![0u8; 1 << 16];
     loop {
         match src.read(&mut chunk) {
             Ok(0) => break,
@@ -672,8 +686,18 @@ fn read_capture(
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(format!("{file}: {e}")),
         }
+        hand_on(&mut decoder, &mut given);
     }
-    Ok(decoder.finish(on_frame))
+    let mut summary = decoder.finish(on_frame);
+    // The connections not handed on yet fill the other indices, in order.
+    let rest = std::mem::take(&mut summary.connections);
+    let mut free = (0..).filter(|i| !given.get(*i).copied().unwrap_or(false));
+    for c in rest {
+        if let Some(i) = free.next() {
+            on_connection(i, c);
+        }
+    }
+    Ok(summary)
 }
 
 /// A capture, printed frame by frame as connections complete them, so
@@ -698,6 +722,8 @@ fn capture_out(
     let mut invalid = false;
     let mut count = 0usize;
     let mut text = String::new();
+    // Each connection, written out (JSON or text) when it ends.
+    let mut connections: Vec<String> = Vec::new();
     let head = if json {
         write!(
             out,
@@ -710,44 +736,77 @@ fn capture_out(
     if let Err(e) = head {
         failed = Some(e);
     }
-    let summary = read_capture(src, first, opts, file, &mut |f| {
-        invalid |= matches!(f.status, epmd::Status::Invalid(_));
-        count += 1;
-        if failed.is_some() {
-            return;
-        }
-        let r = if json {
-            let sep = if count == 1 { "\n" } else { ",\n" };
-            out.write_all(sep.as_bytes())
-                .and_then(|()| serde_json::to_writer_pretty(&mut out, &f).map_err(Into::into))
-        } else {
-            text.clear();
-            render::frame(&mut text, count, &f);
-            out.write_all(text.as_bytes())
-        };
-        if let Err(e) = r {
-            failed = Some(e);
-        }
-    })?;
+    let summary = read_capture(
+        src,
+        first,
+        opts,
+        file,
+        &mut |f| {
+            invalid |= matches!(f.status, epmd::Status::Invalid(_));
+            count += 1;
+            if failed.is_some() {
+                return;
+            }
+            let r = if json {
+                let sep = if count == 1 { "\n" } else { ",\n" };
+                out.write_all(sep.as_bytes())
+                    .and_then(|()| serde_json::to_writer_pretty(&mut out, &f).map_err(Into::into))
+            } else {
+                text.clear();
+                render::frame(&mut text, count, &f);
+                out.write_all(text.as_bytes())
+            };
+            if let Err(e) = r {
+                failed = Some(e);
+            }
+        },
+        &mut |i, c| {
+            if connections.len() <= i {
+                connections.resize(i + 1, String::new());
+            }
+            if let Some(slot) = connections.get_mut(i) {
+                if json {
+                    *slot = serde_json::to_string_pretty(&c).unwrap_or_default();
+                } else {
+                    render::connection(slot, i, &c);
+                }
+            }
+        },
+    )?;
     let input_error = summary.input_error.is_some();
     let tail = (|| {
         if let Some(e) = failed {
             return Err(e);
         }
         if json {
-            write!(out, "\n  ],\n  \"notes\": ")?;
-            serde_json::to_writer_pretty(&mut out, &summary.notes)?;
-            write!(out, ",\n  \"input_error\": ")?;
-            serde_json::to_writer_pretty(&mut out, &summary.input_error)?;
-            write!(out, ",\n  \"connections\": ")?;
-            serde_json::to_writer_pretty(&mut out, &summary.connections)?;
-            writeln!(out, "\n}}")?;
+            write!(out, "\n  ]")?;
+            // The report's other keys (notes, input_error, ...) as the
+            // report writes them; the connections as they were written.
+            let rest = serde_json::to_value(summary.into_report(Vec::new()))?;
+            for (k, v) in rest.as_object().into_iter().flatten() {
+                if !matches!(
+                    k.as_str(),
+                    "format" | "format_detected" | "frames" | "connections"
+                ) {
+                    write!(out, ",\n  {}: ", serde_json::Value::from(k.as_str()))?;
+                    serde_json::to_writer_pretty(&mut out, v)?;
+                }
+            }
+            write!(out, ",\n  \"connections\": [")?;
+            for (i, c) in connections.iter().enumerate() {
+                out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+                out.write_all(c.as_bytes())?;
+            }
+            writeln!(out, "\n  ]\n}}")?;
         } else {
             let head = render::head(&summary.into_report(Vec::new()));
             // Without its format line, printed first.
             let rest = head.split_once('\n').map_or("", |(_, rest)| rest);
             writeln!(out)?;
             out.write_all(rest.as_bytes())?;
+            for c in &connections {
+                out.write_all(c.as_bytes())?;
+            }
         }
         out.flush()
     })();

@@ -122,26 +122,31 @@ pub fn head(r: &Report) -> String {
     }
     lint_lines(&mut out, &r.lint, "");
     for (i, c) in r.connections.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "connection {i}: {}{}{}: {} ({})",
-            c.label,
-            c.initiator
-                .as_deref()
-                .map(|a| format!(" {a}"))
-                .unwrap_or_default(),
-            c.acceptor
-                .as_deref()
-                .map(|a| format!(" -> {a}"))
-                .unwrap_or_default(),
-            c.protocol.map_or("undecided", |p| p.as_str()),
-            c.protocol_reason
-        );
-        for (k, v) in &c.details {
-            let _ = writeln!(out, "  {k}: {}", v.display());
-        }
+        connection(&mut out, i, c);
     }
     out
+}
+
+/// One connection, numbered `i`: addresses, protocol and why, details.
+pub fn connection(out: &mut String, i: usize, c: &erldist_codec::report::Connection) {
+    let _ = writeln!(
+        out,
+        "connection {i}: {}{}{}: {} ({})",
+        c.label,
+        c.initiator
+            .as_deref()
+            .map(|a| format!(" {a}"))
+            .unwrap_or_default(),
+        c.acceptor
+            .as_deref()
+            .map(|a| format!(" -> {a}"))
+            .unwrap_or_default(),
+        c.protocol.map_or("undecided", |p| p.as_str()),
+        c.protocol_reason
+    );
+    for (k, v) in &c.details {
+        let _ = writeln!(out, "  {k}: {}", v.display());
+    }
 }
 
 /// One frame, numbered `number` (1-based): header line, direction, every

@@ -72,3 +72,38 @@ fn a_pcap_is_detected_and_streamed_as_the_json_report() {
     assert!(text.starts_with("format: pcap (detected)"), "{text}");
     assert!(text.contains("connection 3: stream 3 127.0.0.1:58774 -> 127.0.0.1:45002: dist"));
 }
+
+/// Written frame by frame and connection by connection, the JSON is the
+/// library's report, value for value (pcap and pcapng).
+#[test]
+fn streamed_json_is_the_report() {
+    use erldist_codec::capture::{decode_capture, CaptureOptions};
+    for rel in ["dist/dist_full.pcap", "corpus/epmd_strict.pcap"] {
+        let pcap = vector(rel);
+        let got = json(&erldist(&[
+            "decode",
+            "--json",
+            "--epmd-port",
+            "4399",
+            &pcap,
+        ]));
+        let mut want = decode_capture(
+            &std::fs::read(&pcap).unwrap(),
+            &CaptureOptions {
+                epmd_ports: vec![4399],
+                ..CaptureOptions::default()
+            },
+        );
+        want.format_detected = true;
+        assert_eq!(got, serde_json::to_value(&want).unwrap(), "{rel}");
+    }
+    let ng = format!(
+        "{}/../codec/fuzz/seeds/pcap/dist_wrong_cookie.pcapng",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let got = json(&erldist(&["decode", "--json", &ng]));
+    let mut want = decode_capture(&std::fs::read(&ng).unwrap(), &CaptureOptions::default());
+    want.format_detected = true;
+    assert_eq!(got["format"], "pcapng");
+    assert_eq!(got, serde_json::to_value(&want).unwrap());
+}

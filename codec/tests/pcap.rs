@@ -893,3 +893,28 @@ fn a_huge_declared_block_is_not_waited_for() {
         s.notes
     );
 }
+
+/// Connections taken as they end, and the summary's rest filling the other
+/// indices, are the report's connections.
+#[test]
+fn connections_taken_as_they_end() {
+    use erldist_codec::capture::CaptureDecoder;
+    let file = read("dist/dist_full.pcap");
+    let whole = decode_capture(&file, &opts(&[4399]));
+    let mut d = CaptureDecoder::new(opts(&[4399]));
+    let mut taken = BTreeMap::new();
+    for chunk in file.chunks(4096) {
+        d.push(chunk, &mut |_| {});
+        for (i, c) in d.take_finished() {
+            assert!(taken.insert(i, c).is_none(), "connection {i} taken twice");
+        }
+    }
+    assert!(!taken.is_empty(), "the epmd look-ups end before the file");
+    let s = d.finish(&mut |_| {});
+    let mut rest = s.connections.into_iter();
+    let all: Vec<_> = (0..whole.connections.len())
+        .map(|i| taken.remove(&i).unwrap_or_else(|| rest.next().unwrap()))
+        .collect();
+    assert!(rest.next().is_none());
+    assert_eq!(all, whole.connections);
+}

@@ -152,6 +152,7 @@ impl CaptureDecoder {
             driver: Driver {
                 flows: Vec::new(),
                 by_key: BTreeMap::new(),
+                ended: Vec::new(),
                 out: Out {
                     opts,
                     pending: Vec::new(),
@@ -186,9 +187,25 @@ impl CaptureDecoder {
         }
     }
 
+    /// The connections that ended (both FINs, or a RST) since the last
+    /// call, with their index (the frames' `stream`), so that a caller can
+    /// write them out and drop them. [`CaptureDecoder::finish`]'s summary
+    /// then holds the connections not taken, in index order: together with
+    /// the taken ones they are every index from 0.
+    pub fn take_finished(&mut self) -> Vec<(usize, Connection)> {
+        let d = &mut self.driver;
+        let mut out = Vec::with_capacity(d.ended.len());
+        for i in d.ended.drain(..) {
+            if let Some(c) = d.flows.get_mut(i).and_then(|f| f.conn.take()) {
+                out.push((i, c));
+            }
+        }
+        out
+    }
+
     /// The end of the file: every connection is finished (holes become
-    /// gaps, sessions flush what they hold); returns the connections and
-    /// notes.
+    /// gaps, sessions flush what they hold); returns the connections (those
+    /// not taken) and notes.
     pub fn finish(mut self, on_frame: &mut dyn FnMut(Frame)) -> CaptureSummary {
         let buf = std::mem::take(&mut self.buf);
         self.run(&buf, true, on_frame);
@@ -334,6 +351,8 @@ struct Driver {
     flows: Vec<Flow>,
     /// Both addresses (lower first) to the connection's index.
     by_key: BTreeMap<(SocketAddr, SocketAddr), usize>,
+    /// Connections ended since the last [`CaptureDecoder::take_finished`].
+    ended: Vec<usize>,
     out: Out,
     packets: u64,
     tcp_packets: u64,
@@ -354,7 +373,9 @@ struct Flow {
     first: Ctx,
     last: Ctx,
     packets: u64,
-    /// The finished connection, once both ends closed.
+    /// Both ends closed (or the capture ended): decoded to the end.
+    closed: bool,
+    /// The finished connection, until taken.
     conn: Option<Connection>,
 }
 
@@ -482,7 +503,7 @@ impl Driver {
             if let Some(f) = self.flows.get(i) {
                 let d = usize::from(f.addrs[0] != seg.src);
                 let other_isn = f.dirs.get(d).and_then(Reassembler::isn);
-                if f.conn.is_some()
+                if f.closed
                     || f.dirs.iter().all(Reassembler::ended)
                     || other_isn.is_some_and(|isn| isn != seg.seq)
                 {
@@ -503,6 +524,7 @@ impl Driver {
                     first: ctx,
                     last: ctx,
                     packets: 0,
+                    closed: false,
                     conn: None,
                 });
                 self.by_key.insert(key, i);
@@ -565,9 +587,10 @@ impl Driver {
         let Some(flow) = self.flows.get_mut(i) else {
             return;
         };
-        if flow.conn.is_some() {
+        if flow.closed {
             return;
         }
+        flow.closed = true;
         let ctx = flow.last;
         let out = &mut self.out;
         let dec = &mut flow.dec;
@@ -578,6 +601,7 @@ impl Driver {
         let stats = [flow.dirs[0].stats, flow.dirs[1].stats];
         let conn = dec.connection(flow.first, flow.last, flow.packets, stats, out.start);
         flow.conn = Some(conn);
+        self.ended.push(i);
         // Free the reassembly buffers.
         flow.dirs = [Reassembler::new(), Reassembler::new()];
     }
