@@ -4,6 +4,7 @@
 
 pub mod erl;
 pub mod terms;
+pub mod view;
 
 use std::collections::BTreeMap;
 
