@@ -112,13 +112,8 @@ impl<'a> TermView<'a> {
         if !self.status.is_complete() {
             return None;
         }
-        let i = usize::from(self.external);
-        self.arena.nodes.get(i)?;
-        Some(TermRef {
-            view: self,
-            i: u32::from(self.external),
-            inner: false,
-        })
+        let r = TermRef::make(self, false, usize::from(self.external));
+        r.exists().then_some(r)
     }
 
     /// The owned [`Term`], when complete (the same term [`decode_external`]
@@ -149,6 +144,24 @@ impl<'a> TermView<'a> {
     }
 }
 
+/// `b` from `at` on (empty past the end).
+#[inline]
+fn tail_at(b: &[u8], at: usize) -> &[u8] {
+    b.get(at..).unwrap_or(&[])
+}
+
+/// The byte at `at` (0 past the end).
+#[inline]
+fn byte_at(b: &[u8], at: usize) -> u8 {
+    b.get(at).copied().unwrap_or(0)
+}
+
+/// The big-endian u32 at `at` (0 past the end).
+#[inline]
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::try_from(be_at(b, at, 4)).unwrap_or(0)
+}
+
 static EMPTY: SpanArena = SpanArena {
     nodes: Vec::new(),
     refs: Vec::new(),
@@ -164,12 +177,13 @@ const MISSING: Node = Node {
     flags: NO_TAG,
 };
 
-/// One term of a [`TermView`]: 16 bytes, cheap to copy, valid as long as
-/// the view.
+/// One term of a [`TermView`]: its node and where it lives; cheap to copy,
+/// valid as long as the view.
 #[derive(Clone, Copy)]
 pub struct TermRef<'v> {
     view: &'v TermView<'v>,
-    /// Node index in its byte space.
+    node: Node,
+    /// Node index in its byte space; `u32::MAX` for none.
     i: u32,
     /// In the inflated bytes of a COMPRESSED term.
     inner: bool,
@@ -186,14 +200,34 @@ impl std::fmt::Debug for TermRef<'_> {
 }
 
 impl<'v> TermRef<'v> {
+    /// The term at node `i` of a byte space (none past the end).
+    #[inline]
+    fn make(view: &'v TermView<'v>, inner: bool, i: usize) -> TermRef<'v> {
+        let arena = if inner {
+            view.inflated.as_ref().map_or(&EMPTY, |x| &x.arena)
+        } else {
+            &view.arena
+        };
+        match (arena.nodes.get(i), u32::try_from(i)) {
+            (Some(&node), Ok(i)) if i != u32::MAX => TermRef {
+                view,
+                node,
+                i,
+                inner,
+            },
+            _ => TermRef {
+                view,
+                node: MISSING,
+                i: u32::MAX,
+                inner,
+            },
+        }
+    }
+
     /// The term at node `i` of the same byte space.
     #[inline]
     fn at(&self, i: usize) -> TermRef<'v> {
-        TermRef {
-            view: self.view,
-            i: u32::try_from(i).unwrap_or(u32::MAX),
-            inner: self.inner,
-        }
+        TermRef::make(self.view, self.inner, i)
     }
 
     /// The bytes of this term's byte space.
@@ -210,7 +244,6 @@ impl<'v> TermRef<'v> {
     }
 
     /// The arena of this term's byte space.
-    #[inline]
     fn arena(&self) -> &'v SpanArena {
         if self.inner {
             self.view.inflated.as_ref().map_or(&EMPTY, |i| &i.arena)
@@ -221,11 +254,7 @@ impl<'v> TermRef<'v> {
 
     #[inline]
     fn node(&self) -> Node {
-        self.arena()
-            .nodes
-            .get(self.index())
-            .copied()
-            .unwrap_or(MISSING)
+        self.node
     }
 
     #[inline]
@@ -236,20 +265,12 @@ impl<'v> TermRef<'v> {
     /// True for a node that exists.
     #[inline]
     fn exists(&self) -> bool {
-        self.index() < self.arena().nodes.len()
+        self.i != u32::MAX
     }
 
     /// The inflated term of a COMPRESSED envelope.
     fn inflated_root(&self) -> TermRef<'v> {
-        TermRef {
-            view: self.view,
-            i: if self.view.inflated.is_some() {
-                0
-            } else {
-                u32::MAX
-            },
-            inner: true,
-        }
+        TermRef::make(self.view, true, 0)
     }
 
     /// The tag byte.
@@ -272,7 +293,7 @@ impl<'v> TermRef<'v> {
 
     /// The term's bytes from `at` (relative to its tag).
     fn from(&self, at: usize) -> &'v [u8] {
-        self.encoded().get(at..).unwrap_or(&[])
+        tail_at(self.encoded(), at)
     }
 
     fn uint(&self, at: usize, size: usize) -> u64 {
@@ -280,11 +301,11 @@ impl<'v> TermRef<'v> {
     }
 
     fn u32(&self, at: usize) -> u32 {
-        u32::try_from(self.uint(at, 4)).unwrap_or(0)
+        u32_at(self.encoded(), at)
     }
 
     fn byte(&self, at: usize) -> u8 {
-        self.encoded().get(at).copied().unwrap_or(0)
+        byte_at(self.encoded(), at)
     }
 
     /// The term after this one's subtree (its next sibling).
@@ -306,12 +327,19 @@ impl<'v> TermRef<'v> {
         c
     }
 
-    /// `n` terms from `first` on.
-    fn terms(&self, first: TermRef<'v>, n: usize) -> Terms<'v> {
+    /// `n` terms from node `first` on (read as they are iterated).
+    fn terms(&self, first: usize, n: usize) -> Terms<'v> {
         Terms {
+            view: self.view,
             next: first,
+            inner: self.inner,
             left: n,
         }
+    }
+
+    /// The node index of the first child.
+    fn first_index(&self) -> usize {
+        self.index().saturating_add(1)
     }
 
     /// Where the bytes after the first child start (relative to the tag).
@@ -350,30 +378,36 @@ impl<'v> TermRef<'v> {
     /// term's content.
     pub fn children(&self) -> Terms<'v> {
         if self.is_envelope() {
-            let root = self.inflated_root();
-            return self.terms(root, usize::from(root.exists()));
+            let n = usize::from(self.inflated_root().exists());
+            return Terms {
+                view: self.view,
+                next: 0,
+                inner: true,
+                left: n,
+            };
         }
-        self.terms(self.first_child(), self.child_count())
+        self.terms(self.first_index(), self.child_count())
     }
 
     /// What the term is.
     pub fn kind(&self) -> TermKind<'v> {
         let node = self.node();
+        let b = self.encoded();
         match node.tag {
-            SMALL_INTEGER_EXT => TermKind::SmallInteger(self.byte(1)),
-            INTEGER_EXT => TermKind::Integer(i32_of(self.from(1))),
+            SMALL_INTEGER_EXT => TermKind::SmallInteger(byte_at(b, 1)),
+            INTEGER_EXT => TermKind::Integer(i32_of(tail_at(b, 1))),
             SMALL_BIG_EXT => TermKind::Big {
                 large: false,
-                sign: self.byte(2),
-                digits: self.from(3),
+                sign: byte_at(b, 2),
+                digits: tail_at(b, 3),
             },
             LARGE_BIG_EXT => TermKind::Big {
                 large: true,
-                sign: self.byte(5),
-                digits: self.from(6),
+                sign: byte_at(b, 5),
+                digits: tail_at(b, 6),
             },
-            NEW_FLOAT_EXT => TermKind::Float(f64::from_bits(self.uint(1, 8))),
-            FLOAT_EXT => TermKind::OldFloat(self.from(1)),
+            NEW_FLOAT_EXT => TermKind::Float(f64::from_bits(be_at(b, 1, 8))),
+            FLOAT_EXT => TermKind::OldFloat(tail_at(b, 1)),
             ATOM_EXT | SMALL_ATOM_EXT | ATOM_UTF8_EXT | SMALL_ATOM_UTF8_EXT | ATOM_CACHE_REF => {
                 TermKind::Atom(self.atom_ref())
             }
@@ -383,21 +417,21 @@ impl<'v> TermRef<'v> {
                 TermKind::Pid {
                     new,
                     node: self.first_child(),
-                    id: self.u32(at),
-                    serial: self.u32(at + 4),
+                    id: u32_at(b, at),
+                    serial: u32_at(b, at + 4),
                     creation: if new {
-                        self.u32(at + 8)
+                        u32_at(b, at + 8)
                     } else {
-                        self.byte(at + 8).into()
+                        byte_at(b, at + 8).into()
                     },
                 }
             }
             PORT_EXT | NEW_PORT_EXT | V4_PORT_EXT => {
                 let at = self.after_first_child();
                 let (kind, id, creation) = match node.tag {
-                    PORT_EXT => (PortKind::Port, self.uint(at, 4), self.byte(at + 4).into()),
-                    NEW_PORT_EXT => (PortKind::NewPort, self.uint(at, 4), self.u32(at + 4)),
-                    _ => (PortKind::V4Port, self.uint(at, 8), self.u32(at + 8)),
+                    PORT_EXT => (PortKind::Port, be_at(b, at, 4), byte_at(b, at + 4).into()),
+                    NEW_PORT_EXT => (PortKind::NewPort, be_at(b, at, 4), u32_at(b, at + 4)),
+                    _ => (PortKind::V4Port, be_at(b, at, 8), u32_at(b, at + 8)),
                 };
                 TermKind::Port {
                     kind,
@@ -411,17 +445,17 @@ impl<'v> TermRef<'v> {
                 TermKind::Ref {
                     kind: RefKind::Reference,
                     node: self.first_child(),
-                    creation: self.byte(at + 4).into(),
-                    ids: IdWords(self.encoded().get(at..at + 4).unwrap_or(&[])),
+                    creation: byte_at(b, at + 4).into(),
+                    ids: IdWords(b.get(at..at + 4).unwrap_or(&[])),
                 }
             }
             NEW_REFERENCE_EXT | NEWER_REFERENCE_EXT => {
                 let at = self.after_first_child();
                 let newer = node.tag == NEWER_REFERENCE_EXT;
                 let (creation, c) = if newer {
-                    (self.u32(at), 4)
+                    (u32_at(b, at), 4)
                 } else {
-                    (self.byte(at).into(), 1)
+                    (byte_at(b, at).into(), 1)
                 };
                 TermKind::Ref {
                     kind: if newer {
@@ -431,7 +465,7 @@ impl<'v> TermRef<'v> {
                     },
                     node: self.first_child(),
                     creation,
-                    ids: IdWords(self.from(at + c)),
+                    ids: IdWords(tail_at(b, at + c)),
                 }
             }
             SMALL_TUPLE_EXT | LARGE_TUPLE_EXT => TermKind::Tuple {
@@ -439,7 +473,7 @@ impl<'v> TermRef<'v> {
                 elems: self.children(),
             },
             MAP_EXT => TermKind::Map(Pairs(self.children())),
-            STRING_EXT => TermKind::String(self.from(3)),
+            STRING_EXT => TermKind::String(tail_at(b, 3)),
             LIST_EXT => {
                 let n = self.child_count().saturating_sub(1);
                 let tail = if node.flags & IMPROPER == 0 {
@@ -449,14 +483,14 @@ impl<'v> TermRef<'v> {
                     self.child(n)
                 };
                 TermKind::List {
-                    elems: self.terms(self.first_child(), n),
+                    elems: self.terms(self.first_index(), n),
                     tail,
                 }
             }
-            BINARY_EXT => TermKind::Binary(self.from(5)),
+            BINARY_EXT => TermKind::Binary(tail_at(b, 5)),
             BIT_BINARY_EXT => TermKind::BitBinary {
-                data: self.from(6),
-                bits: self.byte(5),
+                data: tail_at(b, 6),
+                bits: byte_at(b, 5),
             },
             EXPORT_EXT => {
                 let module = self.first_child();
@@ -470,12 +504,12 @@ impl<'v> TermRef<'v> {
             NEW_FUN_EXT => TermKind::NewFun(NewFunRef(*self)),
             FUN_EXT => TermKind::OldFun(OldFunRef(*self)),
             COMPRESSED if node.flags & ENVELOPE != 0 => TermKind::Compressed {
-                size: self.u32(1),
-                zlib: self.from(5),
+                size: u32_at(b, 1),
+                zlib: tail_at(b, 5),
                 term: self.inflated_root(),
             },
             LOCAL_EXT => TermKind::Local {
-                hash: self.u32(1),
+                hash: u32_at(b, 1),
                 term: self.first_child(),
             },
             _ => TermKind::Nil,
@@ -714,7 +748,7 @@ impl<'v> TermRef<'v> {
                     pid: f.pid().owned_flat(),
                     free: Vec::with_capacity(n),
                 }));
-                return (t, n, free.next);
+                return (t, n, self.at(free.next));
             }
             TermKind::OldFun(f) => {
                 let free = f.free();
@@ -726,7 +760,7 @@ impl<'v> TermRef<'v> {
                     uniq: f.uniq().owned_flat(),
                     free: Vec::with_capacity(n),
                 }));
-                return (t, n, free.next);
+                return (t, n, self.at(free.next));
             }
             TermKind::Compressed { size, zlib, term } => Term::Compressed {
                 size,
@@ -979,10 +1013,7 @@ impl<'v> NewFunRef<'v> {
     /// Free variables.
     pub fn free(&self) -> Terms<'v> {
         let n = self.0.child_count().saturating_sub(4);
-        Terms {
-            next: self.pid().next_sibling(),
-            left: n,
-        }
+        self.0.terms(self.pid().node().next(), n)
     }
 }
 
@@ -1014,10 +1045,7 @@ impl<'v> OldFunRef<'v> {
     /// Free variables.
     pub fn free(&self) -> Terms<'v> {
         let n = self.0.child_count().saturating_sub(4);
-        Terms {
-            next: self.uniq().next_sibling(),
-            left: n,
-        }
+        self.0.terms(self.uniq().node().next(), n)
     }
 }
 
@@ -1091,7 +1119,10 @@ impl<'v> AtomRef<'v> {
 /// Terms in wire order (elements, children, free variables).
 #[derive(Clone, Copy)]
 pub struct Terms<'v> {
-    next: TermRef<'v>,
+    view: &'v TermView<'v>,
+    /// The next one's node index.
+    next: usize,
+    inner: bool,
     left: usize,
 }
 
@@ -1106,12 +1137,15 @@ impl<'v> Iterator for Terms<'v> {
 
     #[inline]
     fn next(&mut self) -> Option<TermRef<'v>> {
-        if self.left == 0 || !self.next.exists() {
+        if self.left == 0 {
             return None;
         }
-        let t = self.next;
+        let t = TermRef::make(self.view, self.inner, self.next);
+        if !t.exists() {
+            return None;
+        }
         self.left -= 1;
-        self.next = t.next_sibling();
+        self.next = t.node.next();
         Some(t)
     }
 
