@@ -144,6 +144,15 @@ impl<'a> TermView<'a> {
     }
 }
 
+/// Text validated as UTF-8 when decoded (the lossy fallback never runs).
+#[inline]
+fn utf8(b: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
+}
+
 /// `b` from `at` on (empty past the end).
 #[inline]
 fn tail_at(b: &[u8], at: usize) -> &[u8] {
@@ -610,7 +619,7 @@ impl<'v> TermRef<'v> {
             (Some(&NIL_EXT), _) => v.push(Term::Nil),
             (Some(&SMALL_ATOM_UTF8_EXT), Some(_)) => v.push(Term::Atom(Atom {
                 enc: AtomEnc::SmallAtomUtf8,
-                name: Some(String::from_utf8_lossy(b.get(2..).unwrap_or(&[])).into_owned()),
+                name: Some(utf8(b.get(2..).unwrap_or(&[])).into_owned()),
             })),
             (Some(&NEW_FLOAT_EXT), Some(_)) => v.push(Term::Float(f64::from_bits(be_at(b, 1, 8)))),
             (Some(&BINARY_EXT), Some(_)) => {
@@ -634,7 +643,7 @@ impl<'v> TermRef<'v> {
             NIL_EXT => Term::Nil,
             SMALL_ATOM_UTF8_EXT => Term::Atom(Atom {
                 enc: AtomEnc::SmallAtomUtf8,
-                name: Some(String::from_utf8_lossy(b.get(2..)?).into_owned()),
+                name: Some(utf8(b.get(2..)?).into_owned()),
             }),
             NEW_FLOAT_EXT => Term::Float(f64::from_bits(be_at(b, 1, 8))),
             BINARY_EXT => Term::Binary(b.get(5..)?.to_vec()),
@@ -1082,8 +1091,7 @@ impl<'v> AtomRef<'v> {
         if self.latin1() && !self.bytes.is_ascii() {
             return Some(Cow::Owned(latin1(self.bytes)));
         }
-        // UTF-8 was validated when decoded: this never replaces anything.
-        Some(String::from_utf8_lossy(self.bytes))
+        Some(utf8(self.bytes))
     }
 
     /// The text, or `$atom_cache_ref_N` for an unresolved cache reference
