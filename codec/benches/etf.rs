@@ -1,13 +1,26 @@
 //! ETF decode and encode throughput of erldist-codec against the `eetf` crate,
 //! in the same run (criterion; `cargo bench -p erldist-codec --bench etf`).
 //!
+//! Decode groups, per input, all in one run:
+//! * `erldist_view`: [`decode_external_view`]: validates the whole term
+//!   (every limit and check of the owned path) and produces its span arena,
+//!   which is also the term view: one node per term, from which every value
+//!   is read in place (see `erldist_view_walk`). Rendering the arena to a
+//!   `Span` tree is not included (see `erldist_view_spans`).
+//! * `erldist_owned`: [`decode_external`], the same decode plus the owned
+//!   `Term` built from the view (atom `String`s, binary and element `Vec`s).
+//! * `eetf`: `eetf::Term::decode`, which builds eetf's owned term and no spans.
+//! * `erldist_view_walk` (for reference): `erldist_view` then a visit of
+//!   every term through [`TermRef::kind`], reading every value.
+//! * `erldist_view_spans` (for reference): `erldist_view` then the whole
+//!   `Span` tree ([`TermView::spans`], texts and meanings included).
+//!
+//! Inputs:
 //! * `etf_decode_corpus`: every term of tests/vectors/terms.tsv (real OTP 25
 //!   `term_to_binary(T, [{minor_version, 2}])` output) that eetf can decode,
 //!   decoded one after the other; throughput is the bytes of the whole set.
-//!   `erldist` is [`decode_external`], which also records every span (in
-//!   its flat span arena; rendering that to a `Span` tree is not measured);
-//!   `eetf` is `eetf::Term::decode`. The terms eetf refuses are listed on
-//!   stderr and measured on their own in `etf_decode_corpus_all` (ours only).
+//!   The terms eetf refuses (none so far) are listed on stderr and then
+//!   measured on their own in `etf_decode_corpus_all` (ours only).
 //! * `etf_decode_large`: one ≈ 1 MB proper list mixing small and 32-bit
 //!   integers, atoms, binaries, tuples, floats and strings.
 //! * `etf_encode_corpus` / `etf_encode_large`: the same terms, already
@@ -24,7 +37,9 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use erldist_codec::epmd::Status;
-use erldist_codec::etf::{decode_external, Term, TermOptions};
+use erldist_codec::etf::{
+    decode_external, decode_external_view, Term, TermKind, TermOptions, TermRef,
+};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -79,9 +94,13 @@ fn large_term() -> Term {
     }
 }
 
+/// Our owned decode, checked against the view's: same term, same spans.
 fn decode_ours(bytes: &[u8]) -> Term {
     let d = decode_external(bytes, 0, &TermOptions::default());
     assert_eq!(d.status, Status::Complete);
+    let v = decode_external_view(bytes, 0, &TermOptions::default());
+    assert_eq!(v.to_owned_term().as_ref(), d.term.as_ref());
+    assert_eq!(v.spans(), d.spans(bytes));
     d.term.unwrap()
 }
 
@@ -93,20 +112,70 @@ fn total(inputs: &[&[u8]]) -> u64 {
     inputs.iter().map(|b| b.len() as u64).sum()
 }
 
-fn decode_pair(g: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>, inputs: &[&[u8]]) {
+/// Reads every value of every term under `root` (iteratively), as a
+/// consumer of the view would: a checksum so nothing is optimized away.
+fn walk(root: TermRef<'_>) -> u64 {
+    let mut sum = 0u64;
+    let mut stack = vec![root];
+    while let Some(t) = stack.pop() {
+        sum = sum.wrapping_add(match t.kind() {
+            TermKind::SmallInteger(v) => v.into(),
+            TermKind::Integer(v) => v as u64,
+            TermKind::Float(f) => f.to_bits(),
+            TermKind::Atom(a) => a.name().map_or(0, |n| n.len() as u64),
+            TermKind::Binary(b) | TermKind::String(b) => b.len() as u64,
+            TermKind::Big { digits, .. } => digits.len() as u64,
+            TermKind::Pid { id, .. } => id.into(),
+            _ => 1,
+        });
+        stack.extend(t.children());
+    }
+    sum
+}
+
+fn decode_group(
+    g: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    inputs: &[&[u8]],
+    with_eetf: bool,
+) {
     let opts = TermOptions::default();
     g.throughput(Throughput::Bytes(total(inputs)));
-    g.bench_function("erldist", |b| {
+    g.bench_function("erldist_view", |b| {
+        b.iter(|| {
+            for bytes in inputs {
+                black_box(decode_external_view(black_box(bytes), 0, &opts));
+            }
+        })
+    });
+    g.bench_function("erldist_owned", |b| {
         b.iter(|| {
             for bytes in inputs {
                 black_box(decode_external(black_box(bytes), 0, &opts));
             }
         })
     });
-    g.bench_function("eetf", |b| {
+    if with_eetf {
+        g.bench_function("eetf", |b| {
+            b.iter(|| {
+                for bytes in inputs {
+                    let _ = black_box(eetf_decode(black_box(bytes)));
+                }
+            })
+        });
+    }
+    g.bench_function("erldist_view_walk", |b| {
         b.iter(|| {
             for bytes in inputs {
-                let _ = black_box(eetf_decode(black_box(bytes)));
+                let v = decode_external_view(black_box(bytes), 0, &opts);
+                black_box(v.root().map(walk));
+            }
+        })
+    });
+    g.bench_function("erldist_view_spans", |b| {
+        b.iter(|| {
+            for bytes in inputs {
+                let v = decode_external_view(black_box(bytes), 0, &opts);
+                black_box(v.spans());
             }
         })
     });
@@ -160,25 +229,19 @@ fn bench_corpus(c: &mut Criterion) {
         eprintln!("  eetf refuses {r}");
     }
 
-    // Our side takes tens of ms per pass over the set: few, long samples.
+    // A pass over the set takes milliseconds: few, long samples.
     let mut g = c.benchmark_group("etf_decode_corpus");
     g.sample_size(10).measurement_time(Duration::from_secs(10));
-    decode_pair(&mut g, &both);
+    decode_group(&mut g, &both, true);
     g.finish();
 
-    let all: Vec<&[u8]> = corpus.iter().map(|(_, b)| b.as_slice()).collect();
-    let opts = TermOptions::default();
-    let mut g = c.benchmark_group("etf_decode_corpus_all");
-    g.sample_size(10).measurement_time(Duration::from_secs(10));
-    g.throughput(Throughput::Bytes(total(&all)));
-    g.bench_function("erldist", |b| {
-        b.iter(|| {
-            for bytes in &all {
-                black_box(decode_external(black_box(bytes), 0, &opts));
-            }
-        })
-    });
-    g.finish();
+    if !refused.is_empty() {
+        let all: Vec<&[u8]> = corpus.iter().map(|(_, b)| b.as_slice()).collect();
+        let mut g = c.benchmark_group("etf_decode_corpus_all");
+        g.sample_size(10).measurement_time(Duration::from_secs(10));
+        decode_group(&mut g, &all, false);
+        g.finish();
+    }
 
     let ours: Vec<Term> = both.iter().map(|b| decode_ours(b)).collect();
     let theirs: Vec<eetf::Term> = both.iter().map(|b| eetf_decode(b).unwrap()).collect();
@@ -203,7 +266,7 @@ fn bench_large(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("etf_decode_large");
     g.sample_size(10).measurement_time(Duration::from_secs(10));
-    decode_pair(&mut g, &[&bytes]);
+    decode_group(&mut g, &[&bytes], true);
     g.finish();
 
     let mut g = c.benchmark_group("etf_encode_large");

@@ -14,15 +14,24 @@
 //! * ATOM_CACHE_REF atoms carry the name the table gives their index;
 //! * `decode_external` of `131, T` agrees with `decode_term` of `T`
 //!   (uncompressed), and every proper prefix of a complete uncompressed
-//!   term is Incomplete.
+//!   term is Incomplete;
+//! * the borrowed decode (`decode_external_view` / `decode_term_view`)
+//!   gives the same status, consumed count, spans and inflated content,
+//!   its owned term is the owned decode's, and every sub-term reads back
+//!   through `TermRef::kind` as the owned term has it (so a complete view
+//!   re-encodes byte for byte too).
 #![no_main]
 
 use erldist_codec::epmd::Status;
 use erldist_codec::etf::{
-    decode_external, decode_term, AtomEnc, Limits, Term, TermDecoded, TermOptions,
+    decode_external, decode_external_view, decode_term, decode_term_view, AtomEnc, Limits, Term,
+    TermDecoded, TermOptions, TermView,
 };
 use erldist_codec::span::check_tiling;
 use libfuzzer_sys::fuzz_target;
+
+#[path = "../../tests/common/view.rs"]
+mod view;
 
 /// A base offset other than 0, to check spans are shifted consistently.
 const BASE: usize = 1000;
@@ -47,6 +56,37 @@ fn decode(entry: Entry, data: &[u8], base: usize, opts: &TermOptions<'_>) -> Ter
     }
 }
 
+fn decode_view<'a>(
+    entry: Entry,
+    data: &'a [u8],
+    base: usize,
+    opts: &TermOptions<'_>,
+) -> TermView<'a> {
+    match entry {
+        Entry::External => decode_external_view(data, base, opts),
+        Entry::Bare => decode_term_view(data, base, opts),
+    }
+}
+
+/// The view agrees with the owned decode `d` (same input, base 0).
+fn check_view(what: &Ctx, v: &TermView<'_>, d: &TermDecoded, data: &[u8]) {
+    assert_eq!(*v.status(), d.status, "{what}: view status");
+    assert_eq!(v.consumed(), d.consumed, "{what}: view consumed");
+    assert_eq!(v.inflated(), d.inflated.as_ref(), "{what}: view inflated");
+    assert_eq!(v.spans(), d.spans(data), "{what}: view spans");
+    let owned = v.to_owned_term();
+    assert_eq!(owned, d.term, "{what}: view's owned term");
+    match (v.root(), &owned) {
+        (Some(root), Some(term)) => {
+            if let Err(e) = view::check_view(root, term) {
+                panic!("{what}: the view reads back differently: {e}");
+            }
+        }
+        (None, None) => {}
+        (r, t) => panic!("{what}: root {r:?} with owned term {t:?}"),
+    }
+}
+
 /// Names the decode in messages; formats lazily (only a failing assertion pays).
 struct Ctx(Entry, Limits, bool);
 
@@ -61,6 +101,7 @@ fn check(entry: Entry, data: &[u8], opts: &TermOptions<'_>) -> TermDecoded {
     let what = Ctx(entry, opts.limits, opts.atom_refs.is_some());
     let d = decode(entry, data, 0, opts);
     let s = decode(entry, data, BASE, opts);
+    check_view(&what, &decode_view(entry, data, 0, opts), &d, data);
     assert!(
         d.consumed <= data.len(),
         "{what}: consumed {} of {} bytes",
@@ -271,6 +312,9 @@ fuzz_target!(|data: &[u8]| {
                     ext.consumed,
                     p.status
                 );
+                let v = decode_external_view(&data[..n], 0, opts);
+                assert_eq!(*v.status(), p.status, "prefix {n}: view status");
+                assert!(v.root().is_none(), "prefix {n}: a view of an incomplete term");
             }
         }
     }

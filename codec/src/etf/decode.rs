@@ -1,13 +1,16 @@
-//! Bytes → [`Term`] plus its spans, safely: no panic, no allocation sized
-//! from a wire count beyond what the remaining bytes can hold, a nesting
-//! limit, and a limit on inflated size.
+//! Bytes → a validated [`TermView`] (spans and term structure in one flat
+//! [`SpanArena`]), safely: no panic, no allocation sized from a wire count,
+//! a nesting limit, a limit on terms and one on inflated size.
 //!
-//! The spans go into a flat [`SpanArena`] (one compact node per span, no
-//! allocation per span); [`TermDecoded::spans`] builds the [`Span`] tree.
+//! One pass writes one 16-byte node per term and nothing else: atoms,
+//! strings, binaries and bignum digits stay in the input, containers are
+//! node ranges. The owned [`Term`] ([`decode_external`], [`decode_term`]) is
+//! built from the view; [`TermDecoded::spans`] renders the [`Span`] tree.
 
-use super::arena::{l, Label, Mean, SpanArena, Val, MAX_NODES};
+use super::arena::{Node, SpanArena, BAD_LAST, ENVELOPE, IMPROPER, MAX_NODES, NO_TAG, PARTIAL};
 use super::tags::*;
 use super::term::*;
+use super::view::TermView;
 use crate::reader::{DecodeError, Incomplete, Status, Stop};
 use crate::span::Span;
 
@@ -20,9 +23,9 @@ pub struct Limits {
     pub max_depth: usize,
     /// Largest inflated size of a COMPRESSED term.
     pub max_inflated: usize,
-    /// Most terms in one decode (every term costs a few span nodes, some
-    /// tens of bytes each: this bounds memory, e.g. for a small compressed
-    /// input that inflates to millions of elements).
+    /// Most terms in one decode (every term costs a span node: this bounds
+    /// memory, e.g. for a small compressed input that inflates to millions
+    /// of elements).
     pub max_terms: usize,
 }
 
@@ -61,12 +64,13 @@ impl Inflated {
     }
 }
 
-/// The result of decoding one term.
+/// The result of decoding one term, owned (see [`TermView`] for the
+/// borrowed result this is built from).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TermDecoded {
     /// The term, when complete.
     pub term: Option<Term>,
-    /// The spans (one group per term, leaves for each field), flat; see
+    /// The spans (one node per term, fields implied by the tags), flat; see
     /// [`spans`](Self::spans).
     pub arena: SpanArena,
     /// The absolute offset of the input's first byte (as given to the decoder).
@@ -88,37 +92,94 @@ impl TermDecoded {
 }
 
 /// Decodes `131, Tag, Data` (or `131, 80, ...` compressed) from the front of
-/// `data`; `base` is the absolute offset of `data[0]`.
+/// `data` to an owned [`Term`]; `base` is the absolute offset of `data[0]`.
+/// The same as [`decode_external_view`] followed by
+/// [`TermView::into_decoded`].
 pub fn decode_external(data: &[u8], base: usize, opts: &TermOptions<'_>) -> TermDecoded {
+    decode_external_view(data, base, opts).into_decoded()
+}
+
+/// Decodes a term without the 131 (as inside distribution messages) to an
+/// owned [`Term`]: [`decode_term_view`] then [`TermView::into_decoded`].
+pub fn decode_term(data: &[u8], base: usize, opts: &TermOptions<'_>) -> TermDecoded {
+    decode_term_view(data, base, opts).into_decoded()
+}
+
+/// Decodes `131, Tag, Data` (or `131, 80, ...` compressed) from the front of
+/// `data` into a [`TermView`] that borrows `data`: the same validation,
+/// limits, statuses and spans as [`decode_external`], without building an
+/// owned [`Term`].
+///
+/// ```
+/// use erldist_codec::etf::{decode_external_view, TermKind, TermOptions};
+/// // term_to_binary({a,<<"hi">>}) on OTP 26+
+/// let bytes = [0x83, 0x68, 0x02, 0x77, 0x01, b'a', 0x6d, 0, 0, 0, 2, b'h', b'i'];
+/// let v = decode_external_view(&bytes, 0, &TermOptions::default());
+/// let TermKind::Tuple { elems, .. } = v.root().unwrap().kind() else { panic!() };
+/// let elems: Vec<_> = elems.collect();
+/// assert!(matches!(elems[0].kind(), TermKind::Atom(a) if a.eq_str("a")));
+/// assert!(matches!(elems[1].kind(), TermKind::Binary(b"hi")));
+/// assert_eq!(v.spans()[1].meaning, "SMALL_TUPLE_EXT");
+/// assert_eq!(v.to_erlang().unwrap(), "{a,<<\"hi\">>}");
+/// ```
+pub fn decode_external_view<'a>(
+    data: &'a [u8],
+    base: usize,
+    opts: &TermOptions<'_>,
+) -> TermView<'a> {
     let mut d = Dec::new(data, base, opts);
     let r = d.external();
-    d.finish(r)
+    d.finish(r, true)
 }
 
-/// Decodes a term without the 131 (as inside distribution messages).
-pub fn decode_term(data: &[u8], base: usize, opts: &TermOptions<'_>) -> TermDecoded {
+/// Decodes a term without the 131 (as inside distribution messages) into a
+/// [`TermView`] that borrows `data`.
+pub fn decode_term_view<'a>(data: &'a [u8], base: usize, opts: &TermOptions<'_>) -> TermView<'a> {
     let mut d = Dec::new(data, base, opts);
-    let r = d.term(TERM);
-    d.finish(r)
+    let r = d.term();
+    d.finish(r, false)
 }
 
-type R<T> = Result<T, Stop>;
+/// A stop was recorded in [`Dec::stop`] (kept out of the `Result` so the
+/// hot path returns in registers).
+struct Fail;
+
+type R<T> = Result<T, Fail>;
+
+/// Big-endian value of up to 8 bytes.
+#[inline]
+fn be8(b: &[u8]) -> u64 {
+    b.iter().fold(0u64, |v, &x| v << 8 | u64::from(x))
+}
+
+#[inline]
+fn node_pos_usize(p: u32) -> usize {
+    usize::try_from(p).unwrap_or(usize::MAX)
+}
 
 /// A wire count as usize (saturating on 32-bit targets: the bytes run out first).
 fn usize_of(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
 
-/// Group field names.
-const TERM: &Label = l!("term");
-const ELEMENT: &Label = l!("element");
-const TAIL: &Label = l!("tail");
-const KEY: &Label = l!("key");
-const VALUE: &Label = l!("value");
-const FREE_VAR: &Label = l!("free_var");
+/// Node offsets are `u32`: input past 4 GiB is not read.
+const MAX_INPUT: usize = u32::MAX as usize;
 
-struct Dec<'a, 'o> {
+/// A container being read.
+struct Frame {
+    /// Its node.
+    node: usize,
+    /// Children still to read.
+    left: usize,
+    /// A list (its last child is the tail).
+    list: bool,
+}
+
+pub(crate) struct Dec<'a, 'o> {
+    /// The input, cut at 4 GiB.
     data: &'a [u8],
+    /// The input as given.
+    full: &'a [u8],
     pos: usize,
     base: usize,
     opts: &'o TermOptions<'o>,
@@ -128,81 +189,118 @@ struct Dec<'a, 'o> {
     terms: usize,
     arena: SpanArena,
     inflated: Option<Inflated>,
+    stop: Option<Stop>,
 }
 
 impl<'a, 'o> Dec<'a, 'o> {
-    fn new(data: &'a [u8], base: usize, opts: &'o TermOptions<'o>) -> Dec<'a, 'o> {
+    fn new(full: &'a [u8], base: usize, opts: &'o TermOptions<'o>) -> Dec<'a, 'o> {
+        Dec::with_cap(full, base, opts, MAX_INPUT)
+    }
+
+    /// A decoder that reads no further than `cap` bytes into `full`.
+    fn with_cap(full: &'a [u8], base: usize, opts: &'o TermOptions<'o>, cap: usize) -> Dec<'a, 'o> {
+        let data = full.get(..cap).unwrap_or(full);
         Dec {
             data,
+            full,
             pos: 0,
             base,
             opts,
             bounded: false,
             terms: 0,
-            arena: SpanArena::default(),
+            arena: SpanArena {
+                nodes: Vec::with_capacity((data.len() / 4).clamp(4, 4096)),
+                refs: Vec::new(),
+            },
             inflated: None,
+            stop: None,
         }
     }
 
-    fn finish(self, r: R<Term>) -> TermDecoded {
-        match r {
-            Ok(term) => TermDecoded {
-                term: Some(term),
-                arena: self.arena,
-                base: self.base,
-                consumed: self.pos,
-                status: Status::Complete,
-                inflated: self.inflated,
-            },
-            Err(stop) => TermDecoded {
-                term: None,
-                arena: self.arena,
-                base: self.base,
-                consumed: self.data.len(),
-                status: match stop {
-                    Stop::Incomplete(i) => Status::Incomplete(i),
-                    Stop::Invalid(e) => Status::Invalid(e),
-                },
-                inflated: self.inflated,
-            },
-        }
+    fn finish(mut self, r: R<()>, external: bool) -> TermView<'a> {
+        let (consumed, status) = match (r, self.stop.take()) {
+            (Ok(()), _) => (self.pos, Status::Complete),
+            (Err(Fail), Some(Stop::Incomplete(i))) => (self.full.len(), Status::Incomplete(i)),
+            (Err(Fail), Some(Stop::Invalid(e))) => (self.full.len(), Status::Invalid(e)),
+            (Err(Fail), None) => (
+                self.full.len(),
+                Status::Invalid(DecodeError {
+                    offset: self.at(),
+                    field: "term".into(),
+                    message: "internal: a stop without its reason".into(),
+                }),
+            ),
+        };
+        TermView::new(
+            self.full,
+            self.base,
+            self.arena,
+            consumed,
+            status,
+            self.inflated,
+            external,
+        )
     }
 
     #[inline]
     fn at(&self) -> usize {
-        self.base + self.pos
+        self.base.saturating_add(self.pos)
     }
 
     #[inline]
     fn remaining(&self) -> usize {
-        self.data.len() - self.pos
+        self.data.len().saturating_sub(self.pos)
     }
 
     #[cold]
-    fn invalid(&self, offset: usize, field: &str, message: impl Into<String>) -> Stop {
-        Stop::Invalid(DecodeError {
+    #[inline(never)]
+    fn invalid(&mut self, offset: usize, field: &str, message: String) -> Fail {
+        self.stop = Some(Stop::Invalid(DecodeError {
             offset,
             field: field.to_string(),
-            message: message.into(),
-        })
+            message,
+        }));
+        Fail
     }
 
     #[cold]
-    fn short(&self, n: usize, field: &'static str) -> Stop {
+    #[inline(never)]
+    fn short(&mut self, n: usize, field: &'static str) -> Fail {
         let have = self.remaining();
         if self.bounded {
+            let at = self.at();
             return self.invalid(
-                self.at(),
+                at,
                 field,
                 format!("needs {n} bytes, {have} remain in the inflated data"),
             );
         }
-        Stop::Incomplete(Incomplete::new(
+        if self.is_capped() {
+            return self.past_cap(field);
+        }
+        self.stop = Some(Stop::Incomplete(Incomplete::new(
             Some(n.saturating_sub(have)),
             field.to_string(),
-        ))
+        )));
+        Fail
     }
 
+    /// The input was cut at 4 GiB (node offsets are `u32`).
+    fn is_capped(&self) -> bool {
+        self.data.len() < self.full.len()
+    }
+
+    #[cold]
+    fn past_cap(&mut self, field: &str) -> Fail {
+        let at = self.at();
+        self.invalid(
+            at,
+            field,
+            "a term reaching past 4 GiB of input: not supported".into(),
+        )
+    }
+
+    /// The next `n` bytes.
     #[inline]
     fn take(&mut self, n: usize, field: &'static str) -> R<&'a [u8]> {
         let end = self.pos.saturating_add(n);
@@ -241,64 +339,98 @@ impl<'a, 'o> Dec<'a, 'o> {
             None => Err(self.short(1, field)),
         }
     }
+
     #[inline]
     fn u16(&mut self, field: &'static str) -> R<u16> {
         Ok(u16::from_be_bytes(self.array(field)?))
     }
+
     #[inline]
     fn u32(&mut self, field: &'static str) -> R<u32> {
         Ok(u32::from_be_bytes(self.array(field)?))
     }
+
+    /// Skips a fixed-size field.
     #[inline]
-    fn u64(&mut self, field: &'static str) -> R<u64> {
-        Ok(u64::from_be_bytes(self.array(field)?))
-    }
-
-    /// Reads a fixed-size field and records its leaf.
-    #[inline]
-    fn num(&mut self, label: &'static Label, size: usize) -> R<u64> {
-        let start = self.at();
-        let field = label.field;
-        let v = match size {
-            1 => u64::from(self.u8(field)?),
-            2 => u64::from(self.u16(field)?),
-            4 => u64::from(self.u32(field)?),
-            _ => self.u64(field)?,
-        };
-        self.arena.leaf(label, start, size, Val::UInt(v));
-        Ok(v)
-    }
-
-    /// [`num`](Self::num) for a field of at most 4 bytes.
-    fn n32(&mut self, label: &'static Label, size: usize) -> R<u32> {
-        Ok(u32::try_from(self.num(label, size.min(4))?).unwrap_or(u32::MAX))
-    }
-
-    /// [`num`](Self::num) for a 1-byte field.
-    fn n8(&mut self, label: &'static Label) -> R<u8> {
-        Ok(u8::try_from(self.num(label, 1)?).unwrap_or(u8::MAX))
+    fn skip(&mut self, n: usize, field: &'static str) -> R<()> {
+        let end = self.pos.saturating_add(n);
+        if end <= self.data.len() {
+            self.pos = end;
+            Ok(())
+        } else {
+            Err(self.short(n, field))
+        }
     }
 
     /// A count read off the wire, checked against what the bytes can hold
     /// (each item needs at least `min` bytes).
-    fn count(&self, n: u64, min: usize, at: usize, field: &'static str) -> R<usize> {
-        let n =
-            usize::try_from(n).map_err(|_| self.invalid(at, field, format!("{n} is too large")))?;
+    fn count(&mut self, n: u64, min: usize, at: usize, field: &'static str) -> R<usize> {
+        let Ok(n) = usize::try_from(n) else {
+            return Err(self.invalid(at, field, format!("{n} is too large")));
+        };
         let room = self.remaining() / min.max(1);
         if self.bounded && n > room {
+            let have = self.remaining();
             return Err(self.invalid(
                 at,
                 field,
-                format!(
-                    "declares {n} items but only {} bytes remain",
-                    self.remaining()
-                ),
+                format!("declares {n} items but only {have} bytes remain"),
             ));
         }
         Ok(n)
     }
 
-    fn external(&mut self) -> R<Term> {
+    /// Opens the node of the term (or envelope) whose tag is at `pos`.
+    #[inline]
+    fn open(&mut self, tag: Option<u8>) -> usize {
+        let i = self.arena.nodes.len();
+        self.arena.nodes.push(Node {
+            pos: u32::try_from(self.pos).unwrap_or(u32::MAX),
+            len: 0,
+            next: u32::try_from(i + 1).unwrap_or(u32::MAX),
+            tag: tag.unwrap_or(0),
+            flags: if tag.is_some() { 0 } else { NO_TAG },
+        });
+        i
+    }
+
+    /// Opens the version byte's node or a COMPRESSED envelope's.
+    fn open_envelope(&mut self, tag: u8) -> usize {
+        let i = self.open(Some(tag));
+        if let Some(n) = self.arena.nodes.get_mut(i) {
+            n.flags = ENVELOPE;
+        }
+        i
+    }
+
+    /// Closes node `i` here: it holds every node since.
+    #[inline]
+    fn close(&mut self, i: usize) {
+        let next = u32::try_from(self.arena.nodes.len()).unwrap_or(u32::MAX);
+        let end = u32::try_from(self.pos).unwrap_or(u32::MAX);
+        if let Some(n) = self.arena.nodes.get_mut(i) {
+            n.len = end.saturating_sub(n.pos);
+            n.next = next;
+        }
+    }
+
+    /// Closes node `i` on an error: what was read so far.
+    fn close_partial(&mut self, i: usize) {
+        self.close(i);
+        if let Some(n) = self.arena.nodes.get_mut(i) {
+            n.flags |= PARTIAL;
+        }
+    }
+
+    /// The last field read is refused: its leaf is not shown.
+    #[cold]
+    fn bad_last(&mut self) {
+        if let Some(n) = self.arena.nodes.last_mut() {
+            n.flags |= BAD_LAST;
+        }
+    }
+
+    fn external(&mut self) -> R<()> {
         let start = self.at();
         let v = self.u8("version")?;
         if v != VERSION_MAGIC {
@@ -308,67 +440,48 @@ impl<'a, 'o> Dec<'a, 'o> {
                 format!("expected the version byte 131 (0x83), found {v} (0x{v:02x})"),
             ));
         }
-        self.arena.leaf(
-            l!(
-                "version",
-                "131 = the external term format version byte (term_to_binary output starts with it)"
-            ),
-            start,
-            1,
-            Val::UInt(131),
-        );
+        self.pos -= 1;
+        let i = self.open_envelope(VERSION_MAGIC);
+        self.pos += 1;
+        self.close(i);
         if self.data.get(self.pos) == Some(&COMPRESSED) {
-            return self.compressed();
+            let g = self.open_envelope(COMPRESSED);
+            let r = self.compressed();
+            match r {
+                Ok(()) => self.close(g),
+                Err(_) => self.close_partial(g),
+            }
+            return r;
         }
-        self.term(TERM)
+        self.term()
     }
 
-    fn compressed(&mut self) -> R<Term> {
-        let start = self.at();
-        let g = self
-            .arena
-            .open(l!("compressed"), start, Mean::Tag(COMPRESSED));
-        let r = self.compressed_inner();
-        let end = self.at();
-        self.arena.close(g, end, Val::None);
-        r
-    }
-
-    fn compressed_inner(&mut self) -> R<Term> {
-        let t = self.at();
+    fn compressed(&mut self) -> R<()> {
         self.u8("tag")?;
-        self.arena.tag(t, COMPRESSED);
         let size_at = self.at();
-        let size = self.num(
-            l!(
-                "uncompressed_size",
-                "UncompressedSize: bytes of Tag+Data once inflated"
-            ),
-            4,
-        )?;
-        let size = usize::try_from(size).unwrap_or(usize::MAX);
+        let size = usize_of(self.u32("uncompressed_size")?.into());
         if size > self.opts.limits.max_inflated {
+            let max = self.opts.limits.max_inflated;
             return Err(self.invalid(
                 size_at,
                 "uncompressed_size",
-                format!(
-                    "{size} bytes once inflated is over the limit of {}",
-                    self.opts.limits.max_inflated
-                ),
+                format!("{size} bytes once inflated is over the limit of {max}"),
             ));
         }
         // The zlib stream runs to the end of the input.
         let z_at = self.at();
         let z = self.data.get(self.pos..).unwrap_or(&[]);
-        let inflated = inflate(z, size).map_err(|m| self.invalid(z_at, "zlib", m))?;
-        let (bytes, used) = match inflated {
-            Some(x) => x,
-            None => {
-                return Err(Stop::Incomplete(Incomplete::new(
+        let (bytes, used) = match inflate(z, size) {
+            Ok(Some(x)) => x,
+            Ok(None) if self.is_capped() => return Err(self.past_cap("zlib")),
+            Ok(None) => {
+                self.stop = Some(Stop::Incomplete(Incomplete::new(
                     None,
                     "COMPRESSED.zlib".into(),
                 )));
+                return Err(Fail);
             }
+            Err(m) => return Err(self.invalid(z_at, "zlib", m)),
         };
         if bytes.len() != size {
             return Err(self.invalid(
@@ -381,537 +494,450 @@ impl<'a, 'o> Dec<'a, 'o> {
             ));
         }
         self.pos += used;
-        self.arena.leaf(
-            l!(
-                "zlib",
-                "the zlib (RFC 1950) stream; its inflated bytes are decoded separately"
-            ),
-            z_at,
-            used,
-            Val::UInt(u64::try_from(used).unwrap_or(u64::MAX)),
-        );
         let opts = self.opts;
         let mut inner = Dec::new(&bytes, 0, opts);
         inner.bounded = true;
-        let r = inner.term(TERM);
+        let r = inner.term();
         let used_inner = inner.pos;
-        let arena = inner.arena;
-        let zlib = self
-            .data
-            .get(z_at - self.base..self.pos)
-            .unwrap_or(&[])
-            .to_vec();
-        let result = match r {
-            Ok(term) if used_inner == bytes.len() => Ok(Term::Compressed {
-                size: u32::try_from(size).unwrap_or(u32::MAX),
-                zlib,
-                term: Box::new(term),
-            }),
-            Ok(_) => Err(self.invalid(
-                z_at,
-                "zlib",
-                format!(
-                    "{} bytes left over after the inflated term",
-                    bytes.len() - used_inner
-                ),
-            )),
-            Err(Stop::Invalid(mut e)) => {
+        let stop = inner.stop.take();
+        let arena = std::mem::take(&mut inner.arena);
+        let result = match (r, stop) {
+            (Ok(()), _) if used_inner == bytes.len() => Ok(()),
+            (Ok(()), _) => {
+                let left = bytes.len() - used_inner;
+                Err(self.invalid(
+                    z_at,
+                    "zlib",
+                    format!("{left} bytes left over after the inflated term"),
+                ))
+            }
+            (Err(Fail), Some(Stop::Invalid(mut e))) => {
                 e.message = format!("in the inflated data at byte {}: {}", e.offset, e.message);
                 e.offset = z_at;
-                Err(Stop::Invalid(e))
+                self.stop = Some(Stop::Invalid(e));
+                Err(Fail)
             }
-            Err(Stop::Incomplete(i)) => Err(self.invalid(z_at, "zlib", i.message)),
+            (Err(Fail), Some(Stop::Incomplete(i))) => Err(self.invalid(z_at, "zlib", i.message)),
+            (Err(Fail), None) => Err(self.invalid(z_at, "zlib", "internal: no reason".into())),
         };
         self.inflated = Some(Inflated { bytes, arena });
         result
     }
 
-    /// The value shown on a term's group: scalars only.
-    fn value_of(&mut self, t: &Term) -> Val {
-        match t {
-            Term::SmallInteger(v) => Val::UInt((*v).into()),
-            Term::Integer(v) => Val::Int((*v).into()),
-            Term::Atom(a) => match a.enc {
-                AtomEnc::Atom => Val::Atom {
-                    skip: 3,
-                    latin1: true,
-                },
-                AtomEnc::SmallAtom => Val::Atom {
-                    skip: 2,
-                    latin1: true,
-                },
-                AtomEnc::AtomUtf8 => Val::Atom {
-                    skip: 3,
-                    latin1: false,
-                },
-                AtomEnc::SmallAtomUtf8 => Val::Atom {
-                    skip: 2,
-                    latin1: false,
-                },
-                AtomEnc::CacheRef(_) => Val::Owned(self.arena.own(a.text())),
-            },
-            _ => Val::None,
-        }
-    }
-
-    /// One term: its group node (also on error, with what was read) and
-    /// everything below it. Iterative: containers are kept on an explicit
-    /// stack, so nesting costs heap, not call stack, and the depth limit is
-    /// a clean error.
-    fn term(&mut self, field: &'static Label) -> R<Term> {
-        let mut stack: Vec<Open> = Vec::new();
-        let mut field = field;
-        loop {
-            let start = self.at();
-            let tag = self.data.get(self.pos).copied();
-            self.terms += 1;
-            if self.terms > self.opts.limits.max_terms || self.arena.len() > MAX_NODES {
-                let e = self.invalid(
-                    start,
+    /// One term and everything below it. Iterative: containers are kept on
+    /// an explicit stack, so nesting costs heap, not call stack, and the
+    /// depth limit is a clean error.
+    ///
+    /// The hot loop keeps the position, the node vector and the innermost
+    /// container in locals, and reads the common tags inline when their
+    /// bytes are all there; anything else (and every error) goes through
+    /// [`head`](Self::head), which is the reference for every tag.
+    fn term(&mut self) -> R<()> {
+        let max_terms = self.opts.limits.max_terms;
+        let max_depth = self.opts.limits.max_depth;
+        let data = self.data;
+        let bounded = self.bounded;
+        let mut pos = self.pos;
+        let mut nodes = std::mem::take(&mut self.arena.nodes);
+        let mut terms = self.terms;
+        // The container being filled; the root is a virtual one that wants
+        // one term. `stack` holds the containers around it.
+        let mut cur = Frame {
+            node: usize::MAX,
+            left: 1,
+            list: false,
+        };
+        let mut stack: Vec<Frame> = Vec::new();
+        let r = loop {
+            terms += 1;
+            if terms > max_terms || nodes.len() > MAX_NODES {
+                self.pos = pos;
+                let at = self.at();
+                break Err(self.invalid(
+                    at,
                     "term",
-                    format!(
-                        "more than {} terms in one decode: refused",
-                        self.opts.limits.max_terms
-                    ),
-                );
-                self.unwind(&stack);
-                return Err(e);
+                    format!("more than {max_terms} terms in one decode: refused"),
+                ));
             }
-            let g = self.arena.open(field, start, Mean::Group(tag));
-            let mut term = match self.head() {
-                Ok(Head::Leaf(t)) => {
-                    let v = self.value_of(&t);
-                    let end = self.at();
-                    self.arena.close(g, end, v);
-                    t
+            let i = nodes.len();
+            let node_pos = u32::try_from(pos).unwrap_or(u32::MAX);
+            let next = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            let tag = data.get(pos).copied();
+            // Inline: a complete leaf term of `len` bytes, or a container
+            // whose header is `len` bytes with `n` children.
+            let fast: Option<(usize, usize)> = match tag {
+                Some(SMALL_INTEGER_EXT) if pos + 2 <= data.len() => Some((2, 0)),
+                Some(INTEGER_EXT) if pos + 5 <= data.len() => Some((5, 0)),
+                Some(NIL_EXT) => Some((1, 0)),
+                Some(SMALL_ATOM_UTF8_EXT) => match data.get(pos + 1) {
+                    Some(&n) => {
+                        let end = pos + 2 + usize::from(n);
+                        match data.get(pos + 2..end) {
+                            Some(b) if b.is_ascii() || std::str::from_utf8(b).is_ok() => {
+                                Some((end - pos, 0))
+                            }
+                            _ => None,
+                        }
+                    }
+                    None => None,
+                },
+                Some(NEW_FLOAT_EXT) => match data.get(pos + 1..pos + 9) {
+                    Some(b) if f64::from_bits(be8(b)).is_finite() => Some((9, 0)),
+                    _ => None,
+                },
+                Some(SMALL_TUPLE_EXT) => match data.get(pos + 1) {
+                    Some(&n) if !bounded || usize::from(n) <= data.len() - pos - 2 => {
+                        Some((2, usize::from(n)))
+                    }
+                    _ => None,
+                },
+                Some(LIST_EXT) => match data.get(pos + 1..pos + 5) {
+                    Some(b) => {
+                        let n = usize_of(be8(b));
+                        if !bounded || n <= data.len() - pos - 5 {
+                            Some((5, n.saturating_add(1)))
+                        } else {
+                            None
+                        }
+                    }
+                    None => None,
+                },
+                Some(BINARY_EXT) => match data.get(pos + 1..pos + 5) {
+                    Some(b) => {
+                        let n = usize_of(be8(b));
+                        if n <= data.len() - pos - 5 {
+                            Some((5 + n, 0))
+                        } else {
+                            None
+                        }
+                    }
+                    None => None,
+                },
+                Some(STRING_EXT) => match data.get(pos + 1..pos + 3) {
+                    Some(b) => {
+                        let n = usize_of(be8(b));
+                        if n <= data.len() - pos - 3 {
+                            Some((3 + n, 0))
+                        } else {
+                            None
+                        }
+                    }
+                    None => None,
+                },
+                _ => None,
+            };
+            let left = match fast {
+                Some((len, n)) => {
+                    nodes.push(Node {
+                        pos: node_pos,
+                        len: u32::try_from(len).unwrap_or(u32::MAX),
+                        next,
+                        tag: tag.unwrap_or(0),
+                        flags: 0,
+                    });
+                    pos += len;
+                    n
                 }
-                Ok(Head::Open(kind, left)) => {
-                    let open = Open {
-                        kind,
-                        g,
-                        items: Vec::with_capacity(left.min(self.remaining())),
-                        left,
-                    };
-                    if left > 0 {
-                        if stack.len() >= self.opts.limits.max_depth {
-                            let e = self.invalid(
+                None => {
+                    let start = self.base.saturating_add(pos);
+                    nodes.push(Node {
+                        pos: node_pos,
+                        len: 0,
+                        next,
+                        tag: tag.unwrap_or(0),
+                        flags: if tag.is_some() { 0 } else { NO_TAG },
+                    });
+                    self.pos = pos;
+                    self.arena.nodes = nodes;
+                    let r = self.head(tag);
+                    nodes = std::mem::take(&mut self.arena.nodes);
+                    pos = self.pos;
+                    let end = u32::try_from(pos).unwrap_or(u32::MAX);
+                    let next = u32::try_from(nodes.len()).unwrap_or(u32::MAX);
+                    let ok = r.is_ok();
+                    if let Some(n) = nodes.get_mut(i) {
+                        n.len = end.saturating_sub(n.pos);
+                        n.next = next;
+                        if !ok {
+                            n.flags |= PARTIAL;
+                        }
+                    }
+                    match r {
+                        Ok(n) if n > 0 && stack.len() >= max_depth => {
+                            if let Some(n) = nodes.get_mut(i) {
+                                n.flags |= PARTIAL;
+                            }
+                            break Err(self.invalid(
                                 start,
                                 "term",
-                                format!(
-                                    "terms nested deeper than {} levels: refused",
-                                    self.opts.limits.max_depth
-                                ),
-                            );
-                            stack.push(open);
-                            self.unwind(&stack);
-                            return Err(e);
+                                format!("terms nested deeper than {max_depth} levels: refused"),
+                            ));
                         }
-                        field = open.child_field();
-                        stack.push(open);
-                        continue;
+                        Ok(n) => n,
+                        Err(e) => break Err(e),
                     }
-                    let end = self.at();
-                    self.arena.close(g, end, Val::None);
-                    open.into_term()
-                }
-                Err(e) => {
-                    let end = self.at();
-                    self.arena.close(g, end, Val::None);
-                    self.unwind(&stack);
-                    return Err(e);
                 }
             };
+            if left > 0 {
+                if stack.len() >= max_depth {
+                    // An inline container over the depth limit: its node
+                    // holds its header, like head's.
+                    if let Some(n) = nodes.get_mut(i) {
+                        n.flags |= PARTIAL;
+                    }
+                    self.pos = pos;
+                    let start = self.base.saturating_add(node_pos_usize(node_pos));
+                    break Err(self.invalid(
+                        start,
+                        "term",
+                        format!("terms nested deeper than {max_depth} levels: refused"),
+                    ));
+                }
+                stack.push(std::mem::replace(
+                    &mut cur,
+                    Frame {
+                        node: i,
+                        left,
+                        list: tag == Some(LIST_EXT),
+                    },
+                ));
+                continue;
+            }
             // Hand the finished term to its container, closing every
             // container that this completes.
-            loop {
-                let Some(top) = stack.last_mut() else {
-                    return Ok(term);
-                };
-                top.items.push(term);
-                top.left -= 1;
-                if top.left > 0 {
-                    field = top.child_field();
-                    break;
+            let mut done_tag = tag;
+            let finished = loop {
+                cur.left = cur.left.saturating_sub(1);
+                if cur.left > 0 {
+                    break false;
                 }
-                let Some(done) = stack.pop() else {
-                    return Err(self.invalid(start, "term", "internal: empty stack"));
+                let Some(parent) = stack.pop() else {
+                    break true;
                 };
-                let end = self.at();
-                self.arena.close(done.g, end, Val::None);
-                term = done.into_term();
+                let end = u32::try_from(pos).unwrap_or(u32::MAX);
+                let next = u32::try_from(nodes.len()).unwrap_or(u32::MAX);
+                let improper = cur.list && done_tag != Some(NIL_EXT);
+                if let Some(n) = nodes.get_mut(cur.node) {
+                    n.len = end.saturating_sub(n.pos);
+                    n.next = next;
+                    if improper {
+                        n.flags |= IMPROPER;
+                    }
+                    done_tag = Some(n.tag);
+                }
+                cur = parent;
+            };
+            if finished {
+                break Ok(());
             }
-        }
-    }
-
-    /// On an error, closes the open containers' groups (what was read so
-    /// far).
-    fn unwind(&mut self, stack: &[Open]) {
-        let end = self.at();
-        for o in stack.iter().rev() {
-            self.arena.close(o.g, end, Val::None);
-        }
-    }
-
-    /// A sub-term that cannot contain other terms at any depth worth a stack
-    /// (node atoms, arities, a fun's pid): read directly.
-    fn flat(&mut self, field: &'static Label) -> R<Term> {
-        let start = self.at();
-        let tag = self.data.get(self.pos).copied();
-        let g = self.arena.open(field, start, Mean::Group(tag));
-        let r = match self.head() {
-            Ok(Head::Leaf(t)) => Ok(t),
-            Ok(Head::Open(..)) => Err(self.invalid(
-                start,
-                field.field,
-                format!("{} cannot be a tuple, list, map or fun", field.field),
-            )),
-            Err(e) => Err(e),
         };
-        let value = match &r {
-            Ok(t) => self.value_of(t),
-            Err(_) => Val::None,
-        };
-        let end = self.at();
-        self.arena.close(g, end, value);
+        self.terms = terms;
+        if r.is_err() {
+            self.pos = pos.max(self.pos);
+            // Close the open containers on what was read so far.
+            let end = u32::try_from(self.pos).unwrap_or(u32::MAX);
+            let next = u32::try_from(nodes.len()).unwrap_or(u32::MAX);
+            for f in stack.iter().skip(1).chain(std::iter::once(&cur)) {
+                if let Some(n) = nodes.get_mut(f.node) {
+                    n.len = end.saturating_sub(n.pos);
+                    n.next = next;
+                    n.flags |= PARTIAL;
+                }
+            }
+        } else {
+            self.pos = pos;
+        }
+        self.arena.nodes = nodes;
         r
     }
 
-    fn atom_term(&mut self, field: &'static Label) -> R<Term> {
+    /// A sub-term that cannot contain other terms (node atoms, arities, a
+    /// fun's pid): read directly. Gives its tag.
+    fn flat(&mut self, field: &'static str) -> R<u8> {
+        let start = self.at();
+        let tag = self.data.get(self.pos).copied();
+        let i = self.open(tag);
+        let r = match tag {
+            // Refused at the tag: reading a fun's fields here would recurse.
+            Some(NEW_FUN_EXT | FUN_EXT) => {
+                self.pos += 1;
+                Err(self.cannot_nest(start, field))
+            }
+            _ => match self.head(tag) {
+                Ok(_) if is_container(tag) => Err(self.cannot_nest(start, field)),
+                Ok(_) => Ok(tag.unwrap_or(0)),
+                Err(e) => Err(e),
+            },
+        };
+        match r {
+            Ok(_) => self.close(i),
+            Err(_) => self.close_partial(i),
+        }
+        r
+    }
+
+    #[cold]
+    fn cannot_nest(&mut self, start: usize, field: &'static str) -> Fail {
+        self.invalid(
+            start,
+            field,
+            format!("{field} cannot be a tuple, list, map or fun"),
+        )
+    }
+
+    /// A flat sub-term that must be an atom (NIL allowed: "this node" inside
+    /// LOCAL_EXT encodings).
+    fn atom_term(&mut self, field: &'static str) -> R<()> {
         let at = self.at();
-        let t = self.flat(field)?;
-        match &t {
-            Term::Atom(_) => Ok(t),
-            Term::Nil => Ok(t), // "this node" inside LOCAL_EXT encodings
-            _ => Err(self.invalid(at, field.field, format!("{} must be an atom", field.field))),
+        let tag = self.flat(field)?;
+        match tag {
+            ATOM_EXT | SMALL_ATOM_EXT | ATOM_UTF8_EXT | SMALL_ATOM_UTF8_EXT | ATOM_CACHE_REF
+            | NIL_EXT => Ok(()),
+            _ => Err(self.invalid(at, field, format!("{field} must be an atom"))),
         }
     }
 
     #[inline(never)]
-    fn pid(&mut self, tag: u8) -> R<Term> {
-        let d = self;
-        let node = d.atom_term(l!("node"))?;
-        let id = d.n32(l!("id", "process number"), 4)?;
-        let serial = d.n32(l!("serial", "serial"), 4)?;
-        let creation = if tag == NEW_PID_EXT {
-            d.n32(
-                l!(
-                    "creation",
-                    "creation: which incarnation of the node (32-bit)"
-                ),
-                4,
-            )?
-        } else {
-            d.n32(
-                l!(
-                    "creation",
-                    "creation: which incarnation of the node (2 bits used)"
-                ),
-                1,
-            )?
+    fn pid(&mut self, tag: u8) -> R<()> {
+        self.atom_term("node")?;
+        self.skip(4, "id")?;
+        self.skip(4, "serial")?;
+        self.skip(if tag == NEW_PID_EXT { 4 } else { 1 }, "creation")
+    }
+
+    #[inline(never)]
+    fn port(&mut self, tag: u8) -> R<()> {
+        self.atom_term("node")?;
+        let (id, creation) = match tag {
+            PORT_EXT => (4, 1),
+            NEW_PORT_EXT => (4, 4),
+            _ => (8, 4),
         };
-        Ok(Term::Pid(Pid {
-            new: tag == NEW_PID_EXT,
-            node: Box::new(node),
-            id,
-            serial,
-            creation,
-        }))
+        self.skip(id, "id")?;
+        self.skip(creation, "creation")
     }
 
     #[inline(never)]
-    fn port(&mut self, tag: u8) -> R<Term> {
-        let d = self;
-        let node = d.atom_term(l!("node"))?;
-        let (kind, id, creation) = match tag {
-            PORT_EXT => (
-                PortKind::Port,
-                d.num(l!("id", "port number"), 4)?,
-                d.n32(l!("creation", "creation (8-bit)"), 1)?,
-            ),
-            NEW_PORT_EXT => (
-                PortKind::NewPort,
-                d.num(l!("id", "port number"), 4)?,
-                d.n32(l!("creation", "creation (32-bit)"), 4)?,
-            ),
-            _ => (
-                PortKind::V4Port,
-                d.num(l!("id", "port number (64-bit)"), 8)?,
-                d.n32(l!("creation", "creation (32-bit)"), 4)?,
-            ),
-        };
-        Ok(Term::Port(Port {
-            kind,
-            node: Box::new(node),
-            id,
-            creation,
-        }))
+    fn reference(&mut self) -> R<()> {
+        self.atom_term("node")?;
+        self.skip(4, "id")?;
+        self.skip(1, "creation")
     }
 
     #[inline(never)]
-    fn reference(&mut self) -> R<Term> {
-        let d = self;
-        let node = d.atom_term(l!("node"))?;
-        let id = d.n32(l!("id", "the reference's id word"), 4)?;
-        let creation = d.n32(l!("creation", "creation (8-bit)"), 1)?;
-        Ok(Term::Ref(Ref {
-            kind: RefKind::Reference,
-            node: Box::new(node),
-            creation,
-            ids: vec![id],
-        }))
-    }
-
-    #[inline(never)]
-    fn new_reference(&mut self, tag: u8) -> R<Term> {
-        let d = self;
-        let len_at = d.at();
-        let len = d.num(l!("id_count", "number of id words (1..5)"), 2)?;
+    fn new_reference(&mut self, tag: u8) -> R<()> {
+        let len_at = self.at();
+        let len = self.u16("id_count")?;
         if len == 0 || len > 5 {
-            return Err(d.invalid(
+            return Err(self.invalid(
                 len_at,
                 "id_count",
                 format!("{len} id words: OTP accepts 1..5"),
             ));
         }
-        let node = d.atom_term(l!("node"))?;
-        let creation = if tag == NEWER_REFERENCE_EXT {
-            d.n32(l!("creation", "creation (32-bit)"), 4)?
-        } else {
-            d.n32(l!("creation", "creation (8-bit)"), 1)?
-        };
-        let mut ids = Vec::with_capacity(usize_of(len));
+        self.atom_term("node")?;
+        self.skip(if tag == NEWER_REFERENCE_EXT { 4 } else { 1 }, "creation")?;
         for _ in 0..len {
-            ids.push(d.n32(l!("id", "an id word (wire order)"), 4)?);
+            self.skip(4, "id")?;
         }
-        let kind = if tag == NEWER_REFERENCE_EXT {
-            RefKind::NewerReference
-        } else {
-            RefKind::NewReference
-        };
-        Ok(Term::Ref(Ref {
-            kind,
-            node: Box::new(node),
-            creation,
-            ids,
-        }))
-    }
-
-    #[inline]
-    fn tuple(&mut self, tag: u8) -> R<Head> {
-        let d = self;
-        let large = tag == LARGE_TUPLE_EXT;
-        let n_at = d.at();
-        let n = if large {
-            d.num(l!("arity", "number of elements"), 4)?
-        } else {
-            d.num(l!("arity", "number of elements"), 1)?
-        };
-        let n = d.count(n, 1, n_at, "arity")?;
-        Ok(Head::Open(OpenKind::Tuple { large }, n))
+        Ok(())
     }
 
     #[inline(never)]
-    fn map(&mut self) -> R<Head> {
-        let d = self;
-        let n_at = d.at();
-        let n = d.num(l!("arity", "number of key => value pairs"), 4)?;
-        let n = d.count(n, 2, n_at, "arity")?;
-        Ok(Head::Open(OpenKind::Map, n.saturating_mul(2)))
-    }
-
-    #[inline]
-    fn list(&mut self) -> R<Head> {
-        let d = self;
-        let n_at = d.at();
-        let n = d.num(
-            l!("length", "number of elements (the tail is not counted)"),
-            4,
-        )?;
-        let n = d.count(n, 1, n_at, "length")?;
-        Ok(Head::Open(OpenKind::List, n.saturating_add(1)))
-    }
-
-    #[inline(never)]
-    fn export(&mut self) -> R<Term> {
-        let d = self;
-        let module = d.atom_term(l!("module"))?;
-        let function = d.atom_term(l!("function"))?;
-        let a_at = d.at();
-        let arity = d.flat(l!("arity"))?;
-        if !matches!(arity, Term::SmallInteger(_)) {
-            return Err(d.invalid(
+    fn export(&mut self) -> R<()> {
+        self.atom_term("module")?;
+        self.atom_term("function")?;
+        let a_at = self.at();
+        if self.flat("arity")? != SMALL_INTEGER_EXT {
+            return Err(self.invalid(
                 a_at,
                 "arity",
-                "EXPORT_EXT arity must be a SMALL_INTEGER_EXT",
+                "EXPORT_EXT arity must be a SMALL_INTEGER_EXT".into(),
             ));
         }
-        Ok(Term::Export {
-            module: Box::new(module),
-            function: Box::new(function),
-            arity: Box::new(arity),
-        })
+        Ok(())
     }
 
     #[inline(never)]
-    fn new_fun(&mut self) -> R<Head> {
-        let d = self;
-        let size = d.n32(
-            l!(
-                "size",
-                "Size: bytes from this field to the end (OTP ignores it)"
-            ),
-            4,
-        )?;
-        let arity = d.n8(l!("arity", "the fun's arity"))?;
-        let u_at = d.at();
-        let uniq: [u8; 16] = d.array("uniq")?;
-        d.arena
-            .leaf(l!("uniq", "MD5 of the module's code"), u_at, 16, Val::Bytes);
-        let index = d.n32(l!("index", "index in the module's fun table"), 4)?;
-        let nf_at = d.at();
-        let num_free = d.num(l!("num_free", "number of free variables"), 4)?;
+    fn new_fun(&mut self) -> R<usize> {
+        self.skip(4, "size")?;
+        self.skip(1, "arity")?;
+        self.skip(16, "uniq")?;
+        self.skip(4, "index")?;
+        let nf_at = self.at();
+        let num_free = self.u32("num_free")?;
         if num_free > 255 {
-            return Err(d.invalid(
+            return Err(self.invalid(
                 nf_at,
                 "num_free",
                 format!("{num_free} free variables: at most 255"),
             ));
         }
-        let module = d.atom_term(l!("module"))?;
-        let old_index = d.flat(l!("old_index"))?;
-        let old_uniq = d.flat(l!("old_uniq"))?;
-        let p_at = d.at();
-        let pid = d.flat(l!("pid"))?;
-        if !matches!(pid, Term::Pid(_)) {
-            return Err(d.invalid(p_at, "pid", "NEW_FUN_EXT needs a pid here"));
+        self.atom_term("module")?;
+        self.flat("old_index")?;
+        self.flat("old_uniq")?;
+        let p_at = self.at();
+        let pid = self.flat("pid")?;
+        if pid != PID_EXT && pid != NEW_PID_EXT {
+            return Err(self.invalid(p_at, "pid", "NEW_FUN_EXT needs a pid here".into()));
         }
-        Ok(Head::Open(
-            OpenKind::NewFun(Box::new(NewFun {
-                size,
-                arity,
-                uniq,
-                index,
-                module,
-                old_index,
-                old_uniq,
-                pid,
-                free: Vec::new(),
-            })),
-            usize_of(num_free),
-        ))
+        Ok(usize_of(num_free.into()))
     }
 
     #[inline(never)]
-    fn old_fun(&mut self) -> R<Head> {
-        let d = self;
-        let num_free = d.num(l!("num_free", "number of free variables"), 4)?;
-        let nf = d.count(num_free, 1, d.at(), "num_free")?;
-        let pid = d.flat(l!("pid"))?;
-        let module = d.atom_term(l!("module"))?;
-        let index = d.flat(l!("index"))?;
-        let uniq = d.flat(l!("uniq"))?;
-        Ok(Head::Open(
-            OpenKind::OldFun(Box::new(OldFun {
-                pid,
-                module,
-                index,
-                uniq,
-                free: Vec::new(),
-            })),
-            nf,
-        ))
+    fn old_fun(&mut self) -> R<usize> {
+        let num_free = self.u32("num_free")?;
+        let at = self.at();
+        let nf = self.count(num_free.into(), 1, at, "num_free")?;
+        self.flat("pid")?;
+        self.atom_term("module")?;
+        self.flat("index")?;
+        self.flat("uniq")?;
+        Ok(nf)
     }
 
     #[inline(never)]
-    fn local(&mut self) -> R<Head> {
-        let d = self;
-        let hash = d.n32(l!("hash", "a hash only the encoding node can check"), 4)?;
-        Ok(Head::Open(OpenKind::Local { hash }, 1))
-    }
-
-    #[inline(never)]
-    fn big(&mut self, tag: u8) -> R<Term> {
-        let large = tag == LARGE_BIG_EXT;
+    fn big(&mut self, tag: u8) -> R<()> {
         let n_at = self.at();
-        let n = if large {
-            self.num(l!("digit_count", "number of digit bytes"), 4)?
+        let n = if tag == LARGE_BIG_EXT {
+            self.u32("digit_count")?
         } else {
-            self.num(l!("digit_count", "number of digit bytes"), 1)?
+            self.u8("digit_count")?.into()
         };
-        let n = self.count(n, 1, n_at, "digit_count")?;
-        let s_at = self.at();
-        let sign = self.u8("sign")?;
-        self.arena.leaf(
-            if sign == 0 {
-                l!("sign", "sign 0: positive")
-            } else {
-                l!(
-                    "sign",
-                    "sign non-zero: negative (a separate sign byte, not two's complement)"
-                )
-            },
-            s_at,
-            1,
-            Val::UInt(sign.into()),
-        );
-        let d_at = self.at();
-        let digits = self.take(n, "digits")?.to_vec();
-        if n > 0 {
-            self.arena.leaf(
-                l!(
-                    "digits",
-                    "the magnitude in base 256, least significant byte FIRST (little-endian)"
-                ),
-                d_at,
-                n,
-                Val::Big(sign),
-            );
-        }
-        Ok(Term::Big {
-            large,
-            sign,
-            digits,
-        })
+        let n = self.count(n.into(), 1, n_at, "digit_count")?;
+        self.skip(1, "sign")?;
+        self.take(n, "digits")?;
+        Ok(())
     }
 
     #[inline(never)]
-    fn old_float(&mut self) -> R<Term> {
+    fn old_float(&mut self) -> R<()> {
         let at = self.at();
         let b = self.take(31, "value")?;
         let text = String::from_utf8_lossy(b.split(|&c| c == 0).next().unwrap_or(&[]));
         if text.trim().parse::<f64>().map(f64::is_finite) != Ok(true) {
+            self.bad_last();
             return Err(self.invalid(at, "value", format!("{text:?} is not a float")));
         }
-        self.arena.leaf(
-            l!(
-                "value",
-                "the float as \"%.20e\" text, NUL padded to 31 bytes"
-            ),
-            at,
-            31,
-            Val::OldFloat,
-        );
-        Ok(Term::OldFloat(b.to_vec()))
+        Ok(())
     }
 
     #[inline]
-    fn atom(&mut self, tag: u8) -> R<Term> {
-        let small = tag == SMALL_ATOM_EXT || tag == SMALL_ATOM_UTF8_EXT;
-        let utf8 = tag == ATOM_UTF8_EXT || tag == SMALL_ATOM_UTF8_EXT;
-        let len = if small {
-            self.num(l!("length", "byte length of the name"), 1)?
+    fn atom(&mut self, tag: u8) -> R<()> {
+        let len = if tag == SMALL_ATOM_UTF8_EXT || tag == SMALL_ATOM_EXT {
+            usize::from(self.u8("length")?)
         } else {
-            self.num(l!("length", "byte length of the name"), 2)?
+            usize::from(self.u16("length")?)
         };
         let n_at = self.at();
-        let len = usize_of(len);
         let b = self.take(len, "name")?;
-        let name = if utf8 {
+        if tag == ATOM_UTF8_EXT || tag == SMALL_ATOM_UTF8_EXT {
             match std::str::from_utf8(b) {
                 Ok(s) => {
                     if len > 255 {
                         let chars = s.chars().count();
                         if chars > 255 {
+                            self.bad_last();
                             return Err(self.invalid(
                                 n_at,
                                 "name",
@@ -919,92 +945,56 @@ impl<'a, 'o> Dec<'a, 'o> {
                             ));
                         }
                     }
-                    s.to_owned()
                 }
                 Err(e) => {
+                    self.bad_last();
                     return Err(self.invalid(
                         n_at + e.valid_up_to(),
                         "name",
-                        "invalid UTF-8 in a UTF-8 atom",
-                    ))
+                        "invalid UTF-8 in a UTF-8 atom".into(),
+                    ));
                 }
             }
-        } else {
-            if len > 255 {
-                return Err(self.invalid(
-                    n_at,
-                    "name",
-                    format!("an atom of {len} characters: at most 255"),
-                ));
-            }
-            match std::str::from_utf8(b) {
-                Ok(s) if b.is_ascii() => s.to_owned(),
-                _ => b.iter().map(|&c| char::from(c)).collect(),
-            }
-        };
-        if len > 0 {
-            self.arena.leaf(
-                if utf8 {
-                    l!("name", "the atom's name, UTF-8")
-                } else {
-                    l!("name", "the atom's name, Latin-1 (one byte per character)")
-                },
+        } else if len > 255 {
+            self.bad_last();
+            return Err(self.invalid(
                 n_at,
-                len,
-                if utf8 { Val::Utf8 } else { Val::Latin1 },
-            );
+                "name",
+                format!("an atom of {len} characters: at most 255"),
+            ));
         }
-        let enc = match tag {
-            ATOM_EXT => AtomEnc::Atom,
-            SMALL_ATOM_EXT => AtomEnc::SmallAtom,
-            ATOM_UTF8_EXT => AtomEnc::AtomUtf8,
-            _ => AtomEnc::SmallAtomUtf8,
-        };
-        Ok(Term::Atom(Atom {
-            enc,
-            name: Some(name),
-        }))
+        Ok(())
     }
 
     #[inline(never)]
-    fn cache_ref(&mut self) -> R<Term> {
-        let at = self.at();
+    fn cache_ref(&mut self) -> R<()> {
         let i = self.u8("index")?;
-        let name = self
-            .opts
-            .atom_refs
-            .and_then(|refs| refs.get(usize::from(i)).cloned().flatten());
-        match &name {
-            Some(n) => {
-                let m = self.arena.own(format!("atom-cache ref {i} = '{n}'"));
-                self.arena.leaf(l!("index"), at, 1, Val::CacheRef(i, m));
+        let slot = usize::from(i);
+        if self.arena.cache_name(i).is_none() {
+            if let Some(n) = self
+                .opts
+                .atom_refs
+                .and_then(|refs| refs.get(slot))
+                .and_then(|n| n.as_deref())
+            {
+                if self.arena.refs.len() <= slot {
+                    self.arena.refs.resize(slot + 1, None);
+                }
+                if let Some(s) = self.arena.refs.get_mut(slot) {
+                    *s = Some(n.into());
+                }
             }
-            None => self.arena.leaf(
-                l!(
-                    "index",
-                    "index into the distribution header's atom refs (no header given: unresolved)"
-                ),
-                at,
-                1,
-                Val::UInt(i.into()),
-            ),
         }
-        Ok(Term::Atom(Atom {
-            enc: AtomEnc::CacheRef(i),
-            name,
-        }))
+        Ok(())
     }
 
     #[inline(never)]
-    fn bit_binary(&mut self) -> R<Term> {
+    fn bit_binary(&mut self) -> R<()> {
         let len_at = self.at();
-        let n = self.num(l!("length", "number of bytes"), 4)?;
-        let n = self.count(n, 1, len_at, "length")?;
+        let n = self.u32("length")?;
+        let n = self.count(n.into(), 1, len_at, "length")?;
         let b_at = self.at();
-        let bits = self.n8(l!(
-            "bits",
-            "bits used in the last byte, from its most significant bit (1..8)"
-        ))?;
+        let bits = self.u8("bits")?;
         if bits > 8 || (bits == 0) != (n == 0) {
             return Err(self.invalid(
                 b_at,
@@ -1012,21 +1002,12 @@ impl<'a, 'o> Dec<'a, 'o> {
                 format!("{bits} used bits with {n} bytes: must be 1..8 (0 only when empty)"),
             ));
         }
-        let at = self.at();
-        let data = self.take(n, "data")?.to_vec();
-        if n > 0 {
-            self.arena.leaf(
-                l!("data", "the bytes; the last one only partly used"),
-                at,
-                n,
-                Val::UInt(u64::try_from(n).unwrap_or(u64::MAX)),
-            );
-        }
-        Ok(Term::BitBinary { data, bits })
+        self.take(n, "data")?;
+        Ok(())
     }
 
     #[cold]
-    fn bad_tag(&self, at: usize, tag: u8) -> Stop {
+    fn bad_tag(&mut self, at: usize, tag: u8) -> Fail {
         let what = match tag {
             VERSION_MAGIC => "131 is the version byte, not a term tag: a term inside a message does not repeat it",
             COMPRESSED => "COMPRESSED only appears right after the version byte, at the top level",
@@ -1036,181 +1017,99 @@ impl<'a, 'o> Dec<'a, 'o> {
         self.invalid(at, "tag", format!("tag {tag} (0x{tag:02x}): {what}"))
     }
 
+    /// Reads one term's own fields (not its children); gives how many
+    /// children follow (0 for a term that is not a container).
     #[inline]
-    fn head(&mut self) -> R<Head> {
+    fn head(&mut self, tag: Option<u8>) -> R<usize> {
         let t_at = self.at();
-        // The tag's leaf is implied by the term's group (`Mean::Group`).
-        let tag = self.u8("tag")?;
-        Ok(Head::Leaf(match tag {
-            SMALL_INTEGER_EXT => {
-                let v = self.num(l!("value", "the integer, unsigned"), 1)?;
-                Term::SmallInteger(u8::try_from(v).unwrap_or(0))
-            }
-            INTEGER_EXT => {
-                let at = self.at();
-                let v = i32::from_be_bytes(self.array("value")?);
-                self.arena.leaf(
-                    l!("value", "the integer, 32-bit two's complement"),
-                    at,
-                    4,
-                    Val::Int(v.into()),
-                );
-                Term::Integer(v)
-            }
-            SMALL_BIG_EXT | LARGE_BIG_EXT => self.big(tag)?,
+        let Some(tag) = tag else {
+            return Err(self.short(1, "tag"));
+        };
+        self.pos += 1;
+        match tag {
+            SMALL_INTEGER_EXT => self.skip(1, "value")?,
+            INTEGER_EXT => self.skip(4, "value")?,
+            SMALL_ATOM_UTF8_EXT | ATOM_UTF8_EXT | ATOM_EXT | SMALL_ATOM_EXT => self.atom(tag)?,
             NEW_FLOAT_EXT => {
                 let at = self.at();
-                let bits = self.u64("value")?;
-                let f = f64::from_bits(bits);
+                let f = f64::from_bits(u64::from_be_bytes(self.array("value")?));
                 if !f.is_finite() {
+                    self.bad_last();
                     return Err(self.invalid(
                         at,
                         "value",
-                        "NaN or infinity: not an Erlang float (binary_to_term refuses it)",
+                        "NaN or infinity: not an Erlang float (binary_to_term refuses it)".into(),
                     ));
                 }
-                self.arena.leaf(
-                    l!("value", "IEEE 754 double, big-endian"),
-                    at,
-                    8,
-                    Val::Float(f),
-                );
-                Term::Float(f)
             }
+            SMALL_TUPLE_EXT => {
+                let n_at = self.at();
+                let n = self.u8("arity")?;
+                return self.count(n.into(), 1, n_at, "arity");
+            }
+            LARGE_TUPLE_EXT => {
+                let n_at = self.at();
+                let n = self.u32("arity")?;
+                return self.count(n.into(), 1, n_at, "arity");
+            }
+            NIL_EXT => {}
+            STRING_EXT => {
+                let n = self.u16("length")?;
+                self.take(n.into(), "bytes")?;
+            }
+            LIST_EXT => {
+                let n_at = self.at();
+                let n = self.u32("length")?;
+                let n = self.count(n.into(), 1, n_at, "length")?;
+                return Ok(n.saturating_add(1));
+            }
+            BINARY_EXT => {
+                let n = self.u32("length")?;
+                let n_at = self.at();
+                let n = self.count(n.into(), 1, n_at, "length")?;
+                self.take(n, "data")?;
+            }
+            MAP_EXT => {
+                let n_at = self.at();
+                let n = self.u32("arity")?;
+                let n = self.count(n.into(), 2, n_at, "arity")?;
+                return Ok(n.saturating_mul(2));
+            }
+            SMALL_BIG_EXT | LARGE_BIG_EXT => self.big(tag)?,
             FLOAT_EXT => self.old_float()?,
-            ATOM_EXT | SMALL_ATOM_EXT | ATOM_UTF8_EXT | SMALL_ATOM_UTF8_EXT => self.atom(tag)?,
             ATOM_CACHE_REF => self.cache_ref()?,
             PID_EXT | NEW_PID_EXT => self.pid(tag)?,
             PORT_EXT | NEW_PORT_EXT | V4_PORT_EXT => self.port(tag)?,
             REFERENCE_EXT => self.reference()?,
             NEW_REFERENCE_EXT | NEWER_REFERENCE_EXT => self.new_reference(tag)?,
-            SMALL_TUPLE_EXT | LARGE_TUPLE_EXT => return self.tuple(tag),
-            MAP_EXT => return self.map(),
-            NIL_EXT => Term::Nil,
-            STRING_EXT => {
-                let n = self.num(l!("length", "number of elements (bytes)"), 2)?;
-                let at = self.at();
-                let n = usize_of(n);
-                let b = self.take(n, "bytes")?.to_vec();
-                if n > 0 {
-                    self.arena.leaf(
-                        l!("bytes", "the list's elements, one byte each"),
-                        at,
-                        n,
-                        Val::Utf8,
-                    );
-                }
-                Term::String(b)
-            }
-            LIST_EXT => return self.list(),
-            BINARY_EXT => {
-                let n = self.num(l!("length", "number of bytes"), 4)?;
-                let n_at = self.at();
-                let n = self.count(n, 1, n_at, "length")?;
-                let data = self.take(n, "data")?.to_vec();
-                if n > 0 {
-                    self.arena.leaf(
-                        l!("data", "the binary's bytes"),
-                        n_at,
-                        n,
-                        Val::UInt(u64::try_from(n).unwrap_or(u64::MAX)),
-                    );
-                }
-                Term::Binary(data)
-            }
             BIT_BINARY_EXT => self.bit_binary()?,
             EXPORT_EXT => self.export()?,
             NEW_FUN_EXT => return self.new_fun(),
             FUN_EXT => return self.old_fun(),
-            LOCAL_EXT => return self.local(),
+            LOCAL_EXT => {
+                self.skip(4, "hash")?;
+                return Ok(1);
+            }
             other => return Err(self.bad_tag(t_at, other)),
-        }))
-    }
-}
-
-/// What reading one term's head gave: a whole term, or a container whose
-/// `usize` children follow.
-enum Head {
-    Leaf(Term),
-    Open(OpenKind, usize),
-}
-
-/// The containers the iterative decoder keeps open.
-enum OpenKind {
-    Tuple {
-        large: bool,
-    },
-    /// Elements, then the tail as the last child.
-    List,
-    /// Keys and values alternating.
-    Map,
-    NewFun(Box<NewFun>),
-    OldFun(Box<OldFun>),
-    Local {
-        hash: u32,
-    },
-}
-
-/// A container being read.
-struct Open {
-    kind: OpenKind,
-    /// Its group node in the arena.
-    g: usize,
-    items: Vec<Term>,
-    /// Children still to read.
-    left: usize,
-}
-
-impl Open {
-    fn child_field(&self) -> &'static Label {
-        match self.kind {
-            OpenKind::Tuple { .. } => ELEMENT,
-            OpenKind::List if self.left == 1 => TAIL,
-            OpenKind::List => ELEMENT,
-            OpenKind::Map if self.items.len() % 2 == 0 => KEY,
-            OpenKind::Map => VALUE,
-            OpenKind::NewFun(_) | OpenKind::OldFun(_) => FREE_VAR,
-            OpenKind::Local { .. } => TERM,
         }
+        Ok(0)
     }
+}
 
-    /// The finished term.
-    fn into_term(self) -> Term {
-        let mut items = self.items;
-        match self.kind {
-            OpenKind::Tuple { large } => Term::Tuple {
-                large,
-                elems: items,
-            },
-            OpenKind::List => {
-                let tail = items.pop().unwrap_or(Term::Nil);
-                Term::List {
-                    elems: items,
-                    tail: Box::new(tail),
-                }
-            }
-            OpenKind::Map => {
-                let mut pairs = Vec::with_capacity(items.len() / 2);
-                let mut it = items.into_iter();
-                while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                    pairs.push((k, v));
-                }
-                Term::Map(pairs)
-            }
-            OpenKind::NewFun(mut f) => {
-                f.free = items;
-                Term::NewFun(f)
-            }
-            OpenKind::OldFun(mut f) => {
-                f.free = items;
-                Term::OldFun(f)
-            }
-            OpenKind::Local { hash } => Term::Local {
-                hash,
-                term: Box::new(items.pop().unwrap_or(Term::Nil)),
-            },
-        }
-    }
+/// Tags whose terms contain other terms as children.
+fn is_container(tag: Option<u8>) -> bool {
+    matches!(
+        tag,
+        Some(
+            SMALL_TUPLE_EXT
+                | LARGE_TUPLE_EXT
+                | LIST_EXT
+                | MAP_EXT
+                | NEW_FUN_EXT
+                | FUN_EXT
+                | LOCAL_EXT
+        )
+    )
 }
 
 /// Inflates a zlib stream, refusing more than `limit` bytes. `Ok(None)`:
@@ -1247,5 +1146,41 @@ fn inflate(z: &[u8], limit: usize) -> Result<Option<(Vec<u8>, usize)>, String> {
             _ if stalled && out.len() < out.capacity() => return Ok(None),
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+
+    /// Input past the 4 GiB cap is never read: a term that needs it is an
+    /// error, not Incomplete (more bytes would not help). Shown with a cap
+    /// of 8 bytes.
+    #[test]
+    fn a_term_past_the_cap_is_an_error() {
+        fn run(b: &[u8], cap: usize) -> TermView<'_> {
+            let opts = TermOptions::default();
+            let mut d = Dec::with_cap(b, 0, &opts, cap);
+            let r = d.external();
+            d.finish(r, true)
+        }
+        // <<1,2,3,4,5>>: 11 bytes.
+        let b = [131, 109, 0, 0, 0, 5, 1, 2, 3, 4, 5];
+        assert_eq!(
+            *run(&b, 8).status(),
+            Status::Invalid(DecodeError {
+                offset: 6,
+                field: "data".into(),
+                message: "a term reaching past 4 GiB of input: not supported".into(),
+            })
+        );
+        assert!(run(&b, 11).status().is_complete());
+        // A term that ends before the cap decodes; the rest is not looked at.
+        let v = run(&[131, 97, 7, 0xff, 0xff], 3);
+        assert!(v.status().is_complete());
+        assert_eq!(v.consumed(), 3);
+        // Within the cap, a short input is still Incomplete.
+        assert!(run(&b[..7], 8).status().is_incomplete());
     }
 }

@@ -5,6 +5,15 @@
 //! the lossless [`Term`] and its span tree. [`Term::encode`] writes the exact
 //! bytes back.
 //!
+//! Both are built on a zero-copy decode, [`decode_external_view`] /
+//! [`decode_term_view`]: one validating pass writes one 16-byte node per
+//! term into a [`SpanArena`] and nothing else. The resulting [`TermView`]
+//! borrows the input: atoms, strings, binaries and bignum digits are slices
+//! of it, containers are ranges of nodes ([`TermRef::kind`] reads any value
+//! in place); the same arena renders the span tree ([`TermView::spans`]) and
+//! builds the owned term ([`TermView::to_owned_term`]). Use the view when
+//! you only read the term; the owned [`Term`] when you keep or change it.
+//!
 //! ```
 //! use erldist_codec::etf::{decode_external, Term, TermOptions};
 //! // term_to_binary({a,1}) on OTP 26+
@@ -22,10 +31,15 @@ pub mod otp;
 pub mod tags;
 mod term;
 pub mod text;
+mod view;
 
 pub use arena::SpanArena;
-pub use decode::{decode_external, decode_term, Inflated, Limits, TermDecoded, TermOptions};
+pub use decode::{
+    decode_external, decode_external_view, decode_term, decode_term_view, Inflated, Limits,
+    TermDecoded, TermOptions,
+};
 pub use term::*;
+pub use view::{AtomRef, IdWords, NewFunRef, OldFunRef, Pairs, TermKind, TermRef, TermView, Terms};
 
 use num_bigint::BigUint;
 

@@ -5,6 +5,7 @@
 pub mod erl;
 pub mod procs;
 pub mod terms;
+pub mod view;
 
 use std::collections::BTreeMap;
 
