@@ -439,7 +439,12 @@ fn wrong_cookie_fails_cleanly_with_the_reason() {
         .iter()
         .find(|(k, _)| k == "digest_ok")
         .map(|(_, v)| v.clone());
-    assert_eq!(ok, Some(erldist_codec::Value::Bool(false)), "{:?}", r.fields);
+    assert_eq!(
+        ok,
+        Some(erldist_codec::Value::Bool(false)),
+        "{:?}",
+        r.fields
+    );
     assert!(
         !report.frames.iter().any(|f| f.type_name == "CHALLENGE_ACK"),
         "the node sends no ack to a wrong digest"

@@ -387,10 +387,9 @@ impl HandshakeTracker {
         let expected = digest(cookie, ch);
         let ok = &expected == got;
         let hex = crate::hex::encode(&expected);
-        f.frame.fields.push((
-            "digest_ok".to_string(),
-            Value::Bool(ok),
-        ));
+        f.frame
+            .fields
+            .push(("digest_ok".to_string(), Value::Bool(ok)));
         f.frame
             .fields
             .push(("expected_digest".to_string(), Value::Text(hex.clone())));
