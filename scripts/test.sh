@@ -40,7 +40,13 @@ scripts/test-wasm.sh 2>&1 | tee -a "$log"
 
 step "fuzz smoke (${FUZZ_SECONDS:=20} s per target)"
 for t in $(cd codec/fuzz/fuzz_targets && ls ./*.rs | sed 's|^\./||; s|\.rs$||'); do
-    scripts/fuzz.sh "$t" "$FUZZ_SECONDS" 2>&1 | tail -n 3 | tee -a "$log"
+    # The last lines say `Done N runs`; a failed build or a crash shows more.
+    if ! scripts/fuzz.sh "$t" "$FUZZ_SECONDS" > "$log.fuzz" 2>&1; then
+        tail -n 40 "$log.fuzz" | tee -a "$log"
+        echo "fuzz target $t FAILED" | tee -a "$log"
+        exit 1
+    fi
+    tail -n 3 "$log.fuzz" | tee -a "$log"
 done
 
 passed=$(grep -hoE 'test result: [a-z]+\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}')

@@ -27,6 +27,7 @@ fuzz_target!(|data: &[u8]| {
             &DecodeOptions {
                 format: FormatChoice::EpmdLog,
                 direction,
+                ..DecodeOptions::default()
             },
         );
         assert_eq!(report.format, "epmd-log");
