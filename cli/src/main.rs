@@ -388,75 +388,91 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             print!("{out}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Encode {
-            protocol:
+        Command::Encode { protocol } => {
+            // The three protocols differ only in their schema listing, their
+            // encoder and what the built bytes are decoded as.
+            type Encoder = fn(&str, &Fields) -> Result<Vec<u8>, String>;
+            type Parts = (export::Built, EncodeArgs, fn() -> String, Encoder);
+            let (kind, args, listing, encode): Parts = match protocol {
                 EncodeProtocol::Epmd {
                     list,
                     raw,
                     message,
                     fields,
-                },
-        } => {
-            if list {
-                print!("{}", render::schema_list());
-                return Ok(ExitCode::SUCCESS);
-            }
-            let message = message.unwrap_or_default();
-            let (as_, fields) = export::take_as(&fields)?;
-            let fields = parse_field_args(&fields)?;
-            let bytes = epmd::encode_fields(&message, &fields).map_err(|e| e.to_string())?;
-            match as_ {
-                Some(a) => export::built(export::Built::Epmd, &message, &bytes, a),
-                None => write_bytes(&bytes, raw),
-            }
-        }
-        Command::Encode {
-            protocol:
+                } => (
+                    export::Built::Epmd,
+                    EncodeArgs {
+                        list,
+                        raw,
+                        message,
+                        fields,
+                    },
+                    render::schema_list,
+                    |m, f| epmd::encode_fields(m, f).map_err(|e| e.to_string()),
+                ),
                 EncodeProtocol::Handshake {
                     list,
                     raw,
                     message,
                     fields,
-                },
-        } => {
-            if list {
-                print!("{}", render::handshake_schema_list());
-                return Ok(ExitCode::SUCCESS);
-            }
-            let message = message.unwrap_or_default();
-            let (as_, fields) = export::take_as(&fields)?;
-            let fields = parse_field_args(&fields)?;
-            let bytes = erldist_codec::handshake::encode_fields(&message, &fields)
-                .map_err(|e| e.to_string())?;
-            match as_ {
-                Some(a) => export::built(export::Built::Handshake, &message, &bytes, a),
-                None => write_bytes(&bytes, raw),
-            }
-        }
-        Command::Encode {
-            protocol:
+                } => (
+                    export::Built::Handshake,
+                    EncodeArgs {
+                        list,
+                        raw,
+                        message,
+                        fields,
+                    },
+                    render::handshake_schema_list,
+                    |m, f| erldist_codec::handshake::encode_fields(m, f).map_err(|e| e.to_string()),
+                ),
                 EncodeProtocol::Dist {
                     list,
                     raw,
                     message,
                     fields,
-                },
-        } => {
+                } => (
+                    export::Built::Dist,
+                    EncodeArgs {
+                        list,
+                        raw,
+                        message,
+                        fields,
+                    },
+                    render::dist_schema_list,
+                    |m, f| {
+                        erldist_codec::dist::encode_control_fields(m, f).map_err(|e| e.to_string())
+                    },
+                ),
+            };
+            let EncodeArgs {
+                list,
+                raw,
+                message,
+                fields,
+            } = args;
             if list {
-                print!("{}", render::dist_schema_list());
+                print!("{}", listing());
                 return Ok(ExitCode::SUCCESS);
             }
             let message = message.unwrap_or_default();
             let (as_, fields) = export::take_as(&fields)?;
             let fields = parse_field_args(&fields)?;
-            let bytes = erldist_codec::dist::encode_control_fields(&message, &fields)
-                .map_err(|e| e.to_string())?;
+            let bytes = encode(&message, &fields)?;
             match as_ {
-                Some(a) => export::built(export::Built::Dist, &message, &bytes, a),
+                Some(a) => export::built(kind, &message, &bytes, a),
                 None => write_bytes(&bytes, raw),
             }
         }
     }
+}
+
+/// What every `encode` subcommand takes.
+struct EncodeArgs {
+    list: bool,
+    raw: bool,
+    message: Option<String>,
+    fields: Vec<String>,
 }
 
 fn write_bytes(bytes: &[u8], raw: bool) -> Result<ExitCode, String> {

@@ -96,10 +96,7 @@ pub fn field_schema(type_name: &str) -> Option<Vec<FieldInfo>> {
 }
 
 fn bad(field: &str, message: impl Into<String>) -> EncodeError {
-    EncodeError {
-        field: field.to_string(),
-        message: message.into(),
-    }
+    EncodeError::new(field, message)
 }
 
 /// The control term and payload of a message type from field values
@@ -120,19 +117,7 @@ pub fn control_from_fields(
     };
     let op = ControlOp::from_name(type_name).ok_or_else(unknown)?;
     let schema = field_schema(type_name).ok_or_else(unknown)?;
-    for k in fields.keys() {
-        if !schema.iter().any(|i| i.name == k) {
-            let names: Vec<&str> = schema.iter().map(|i| i.name).collect();
-            return Err(bad(
-                k,
-                format!(
-                    "{} has no field {k:?}; its fields: {}",
-                    op.name(),
-                    names.join(", ")
-                ),
-            ));
-        }
-    }
+    EncodeError::check_known(op.name(), schema.iter().map(|i| i.name), fields)?;
     let term = |info: &FieldInfo| -> Result<Option<Term>, EncodeError> {
         let text = match (fields.get(info.name), info.default) {
             (Some(v), _) => v.as_str(),

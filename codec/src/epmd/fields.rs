@@ -204,10 +204,7 @@ pub fn field_schema(type_name: &str) -> Option<&'static [FieldInfo]> {
 }
 
 fn bad(field: &str, message: impl Into<String>) -> EncodeError {
-    EncodeError {
-        field: field.to_string(),
-        message: message.into(),
-    }
+    EncodeError::new(field, message)
 }
 
 /// Parses an unsigned number: decimal, `0x` hex, or a single character.
@@ -311,19 +308,11 @@ pub fn message_from_fields(type_name: &str, fields: &Fields) -> Result<EpmdMessa
             ),
         )
     })?;
-    for k in fields.keys() {
-        if !schema.iter().any(|i| i.name == k) {
-            let names: Vec<&str> = schema.iter().map(|i| i.name).collect();
-            return Err(bad(
-                k,
-                format!(
-                    "{} has no field {k:?}; its fields: {}",
-                    type_name.to_ascii_uppercase(),
-                    names.join(", ")
-                ),
-            ));
-        }
-    }
+    EncodeError::check_known(
+        &type_name.to_ascii_uppercase(),
+        schema.iter().map(|i| i.name),
+        fields,
+    )?;
     let g = Getter { schema, fields };
     let node = |g: &Getter<'_>| -> Result<NodeInfo, EncodeError> {
         Ok(NodeInfo {

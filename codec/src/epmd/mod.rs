@@ -268,6 +268,38 @@ pub struct EncodeError {
     pub message: String,
 }
 
+impl EncodeError {
+    /// An error about `field`.
+    pub(crate) fn new(field: &str, message: impl Into<String>) -> EncodeError {
+        EncodeError {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// Checks that every given field is in the message's schema (`names`);
+    /// the error names the first unknown one and lists the known ones.
+    pub(crate) fn check_known<'n>(
+        message: &str,
+        names: impl Iterator<Item = &'n str> + Clone,
+        given: &fields::Fields,
+    ) -> Result<(), EncodeError> {
+        for k in given.keys() {
+            if !names.clone().any(|n| n == k) {
+                let known: Vec<&str> = names.collect();
+                return Err(EncodeError::new(
+                    k,
+                    format!(
+                        "{message} has no field {k:?}; its fields: {}",
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl std::fmt::Display for EncodeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.field, self.message)

@@ -179,10 +179,7 @@ pub fn field_schema(type_name: &str) -> Option<&'static [FieldInfo]> {
 }
 
 fn bad(field: &str, message: impl Into<String>) -> EncodeError {
-    EncodeError {
-        field: field.to_string(),
-        message: message.into(),
-    }
+    EncodeError::new(field, message)
 }
 
 /// An unsigned number: decimal, `0x`/`16#` hex, `_` separators allowed.
@@ -279,19 +276,11 @@ pub fn message_from_fields(
             ),
         )
     })?;
-    for k in fields.keys() {
-        if !schema.iter().any(|i| i.name == k) {
-            let names: Vec<&str> = schema.iter().map(|i| i.name).collect();
-            return Err(bad(
-                k,
-                format!(
-                    "{} has no field {k:?}; its fields: {}",
-                    type_name.to_ascii_uppercase(),
-                    names.join(", ")
-                ),
-            ));
-        }
-    }
+    EncodeError::check_known(
+        &type_name.to_ascii_uppercase(),
+        schema.iter().map(|i| i.name),
+        fields,
+    )?;
     let g = Getter { schema, fields };
     let low32 = u64::from(u32::MAX);
     Ok(match type_name.to_ascii_uppercase().as_str() {
