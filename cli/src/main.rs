@@ -3,7 +3,7 @@
 mod export;
 mod render;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use erldist_codec::capture;
 use erldist_codec::epmd::{self, Fields};
 use erldist_codec::session::ProtocolChoice;
@@ -162,72 +162,43 @@ enum TermOp {
 
 #[derive(Subcommand)]
 enum EncodeProtocol {
-    /// An EPMD request or reply: `erldist encode epmd TYPE --FIELD VALUE ...`.
+    /// An EPMD request or reply: `erldist encode epmd TYPE --FIELD VALUE ...`
+    /// (ALIVE2_REQ, PORT_PLEASE2_REQ, NAMES_REQ, ...; `--port 9506 --node-type 77 --name node`).
     ///
     /// Derived fields (length_prefix, name_len, extra_len) are computed unless
     /// given; giving one builds a deliberately inconsistent frame.
-    Epmd {
-        /// List the message types and their fields.
-        #[arg(long)]
-        list: bool,
-        /// Write the raw bytes instead of hex (for piping into a socket).
-        #[arg(long)]
-        raw: bool,
-        /// The message type (ALIVE2_REQ, PORT_PLEASE2_REQ, NAMES_REQ, ...).
-        #[arg(value_name = "TYPE", required_unless_present = "list")]
-        message: Option<String>,
-        /// Field values: --port 9506 --node-type 77 --name node ...
-        #[arg(
-            value_name = "--FIELD VALUE",
-            trailing_var_arg = true,
-            allow_hyphen_values = true
-        )]
-        fields: Vec<String>,
-    },
+    Epmd(EncodeArgs),
     /// A node handshake message: `erldist encode handshake TYPE --FIELD VALUE ...`
     /// (SEND_NAME, STATUS, CHALLENGE, COMPLEMENT, CHALLENGE_REPLY, CHALLENGE_ACK, ...).
     ///
     /// `length` and `name_len` are computed unless given; `--flags` takes a
     /// number or names joined by `|`.
-    Handshake {
-        /// List the message types and their fields.
-        #[arg(long)]
-        list: bool,
-        /// Write the raw bytes instead of hex.
-        #[arg(long)]
-        raw: bool,
-        /// The message type.
-        #[arg(value_name = "TYPE", required_unless_present = "list")]
-        message: Option<String>,
-        /// Field values: --flags 'PUBLISHED|V4_NC' --creation 5 --name a@host ...
-        #[arg(
-            value_name = "--FIELD VALUE",
-            trailing_var_arg = true,
-            allow_hyphen_values = true
-        )]
-        fields: Vec<String>,
-    },
+    Handshake(EncodeArgs),
     /// A connected-phase message (`131, 68, 0` header, control tuple,
     /// payload): `erldist encode dist REG_SEND --from-pid '#Pid<...>' --to-name rex --message '{hello}'`.
     /// Every field is Erlang term text; `op` is computed unless given.
-    Dist {
-        /// List the message types and their fields.
-        #[arg(long)]
-        list: bool,
-        /// Write the raw bytes instead of hex.
-        #[arg(long)]
-        raw: bool,
-        /// The control message (REG_SEND, SEND_SENDER, LINK, ..., TICK).
-        #[arg(value_name = "TYPE", required_unless_present = "list")]
-        message: Option<String>,
-        /// Field values as Erlang text.
-        #[arg(
-            value_name = "--FIELD VALUE",
-            trailing_var_arg = true,
-            allow_hyphen_values = true
-        )]
-        fields: Vec<String>,
-    },
+    Dist(EncodeArgs),
+}
+
+/// What every `encode` subcommand takes.
+#[derive(Args)]
+struct EncodeArgs {
+    /// List the message types and their fields.
+    #[arg(long)]
+    list: bool,
+    /// Write the raw bytes instead of hex (for piping into a socket).
+    #[arg(long)]
+    raw: bool,
+    /// The message type (see --list).
+    #[arg(value_name = "TYPE", required_unless_present = "list")]
+    message: Option<String>,
+    /// Field values: --FIELD VALUE ... (see --list); --as LANG exports the frame as code.
+    #[arg(
+        value_name = "--FIELD VALUE",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    fields: Vec<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -392,53 +363,21 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             // The three protocols differ only in their schema listing, their
             // encoder and what the built bytes are decoded as.
             type Encoder = fn(&str, &Fields) -> Result<Vec<u8>, String>;
-            type Parts = (export::Built, EncodeArgs, fn() -> String, Encoder);
-            let (kind, args, listing, encode): Parts = match protocol {
-                EncodeProtocol::Epmd {
-                    list,
-                    raw,
-                    message,
-                    fields,
-                } => (
-                    export::Built::Epmd,
-                    EncodeArgs {
-                        list,
-                        raw,
-                        message,
-                        fields,
-                    },
-                    render::schema_list,
-                    |m, f| epmd::encode_fields(m, f).map_err(|e| e.to_string()),
-                ),
-                EncodeProtocol::Handshake {
-                    list,
-                    raw,
-                    message,
-                    fields,
-                } => (
+            let (kind, args, listing, encode): (_, _, fn() -> String, Encoder) = match protocol {
+                EncodeProtocol::Epmd(args) => {
+                    (export::Built::Epmd, args, render::schema_list, |m, f| {
+                        epmd::encode_fields(m, f).map_err(|e| e.to_string())
+                    })
+                }
+                EncodeProtocol::Handshake(args) => (
                     export::Built::Handshake,
-                    EncodeArgs {
-                        list,
-                        raw,
-                        message,
-                        fields,
-                    },
+                    args,
                     render::handshake_schema_list,
                     |m, f| erldist_codec::handshake::encode_fields(m, f).map_err(|e| e.to_string()),
                 ),
-                EncodeProtocol::Dist {
-                    list,
-                    raw,
-                    message,
-                    fields,
-                } => (
+                EncodeProtocol::Dist(args) => (
                     export::Built::Dist,
-                    EncodeArgs {
-                        list,
-                        raw,
-                        message,
-                        fields,
-                    },
+                    args,
                     render::dist_schema_list,
                     |m, f| {
                         erldist_codec::dist::encode_control_fields(m, f).map_err(|e| e.to_string())
@@ -465,14 +404,6 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
         }
     }
-}
-
-/// What every `encode` subcommand takes.
-struct EncodeArgs {
-    list: bool,
-    raw: bool,
-    message: Option<String>,
-    fields: Vec<String>,
 }
 
 fn write_bytes(bytes: &[u8], raw: bool) -> Result<ExitCode, String> {
