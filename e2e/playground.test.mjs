@@ -1,34 +1,15 @@
-// Browser test of the built playground (dist/) in the system Chromium.
-//
-// Serves dist/ on a free 127.0.0.1 port with a tiny static server, drives
-// /usr/bin/chromium through playwright-core (no browser download), and fails
-// on any page error, console error or request to another origin.
+// Browser test of the built playground (dist/) in the system Chromium: the
+// decoder tab. The harness (harness.mjs) serves dist/ on a free 127.0.0.1
+// port, drives /usr/bin/chromium through playwright-core (no browser
+// download), and fails on any page error, console error or request to
+// another origin.
 //
 // Run: node --test e2e/   (after scripts/build-app.sh; or scripts/test-browser.sh)
 
 import { test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
-import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const DIST = path.resolve(HERE, "..", "dist");
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-const WAIT = { timeout: 10_000 };
+import { HERE, WAIT, openPage, rowOf as rowIn } from "./harness.mjs";
 
 const ALIVE2_REQ = "00 11 78 25 22 4d 00 00 06 00 05 00 04 6e 6f 64 65 00 00";
 const NAMES_LOG = `epmd: Tue Nov 24 13:40:50 2026: opening connection on file descriptor 6
@@ -41,107 +22,23 @@ epmd: Tue Nov 24 13:40:50 2026: got 26 bytes
 epmd: Tue Nov 24 13:40:50 2026: closing connection on file descriptor 6
 `;
 
-const MIME = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".mjs": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".wasm": "application/wasm",
-  ".json": "application/json",
-  ".svg": "image/svg+xml",
-  ".png": "image/png",
-  ".ico": "image/x-icon",
-  ".txt": "text/plain; charset=utf-8",
-};
-
-/** A static server for `root`: files only (no directory listing), `/` is index.html. */
-function serve(root) {
-  const server = http.createServer(async (req, res) => {
-    const fail = (code) => {
-      res.writeHead(code, { "content-type": "text/plain; charset=utf-8" });
-      res.end(`${code}\n`);
-    };
-    if (req.method !== "GET" && req.method !== "HEAD") return fail(405);
-    let rel;
-    try {
-      rel = decodeURIComponent(new URL(req.url, "http://x").pathname);
-    } catch {
-      return fail(400);
-    }
-    if (rel.endsWith("/")) rel += "index.html";
-    const file = path.resolve(root, "." + rel);
-    if (file !== root && !file.startsWith(root + path.sep)) return fail(403);
-    try {
-      const stat = await fs.stat(file);
-      if (!stat.isFile()) return fail(404);
-      const body = await fs.readFile(file);
-      res.writeHead(200, {
-        "content-type": MIME[path.extname(file)] ?? "application/octet-stream",
-        "content-length": body.length,
-        "cache-control": "no-store",
-      });
-      res.end(req.method === "HEAD" ? undefined : body);
-    } catch {
-      fail(404);
-    }
-  });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve(server));
-  });
-}
-
-let server;
-let origin;
-let userDataDir;
-let context;
+let h;
 let page;
-/** Problems seen by the page since the last check. */
-let problems = [];
+let origin;
 
 before(async () => {
-  await fs.access(path.join(DIST, "index.html")).catch(() => {
-    throw new Error(`${DIST}/index.html is missing: run scripts/build-app.sh first`);
-  });
-  server = await serve(DIST);
-  origin = `http://127.0.0.1:${server.address().port}`;
-  userDataDir = await fs.mkdtemp(path.join(os.tmpdir(), "erldist-e2e-"));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1280, height: 900 },
-  });
-  // Nothing leaves the page's own origin (data: URLs are not requests).
-  await context.route("**/*", (route) => {
-    const url = route.request().url();
-    if (new URL(url).origin === origin) return route.continue();
-    problems.push(`request to another origin: ${url}`);
-    return route.abort("blockedbyclient");
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console error: ${m.text()}`);
-  });
-  page.on("requestfailed", (r) =>
-    problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`),
-  );
-  const resp = await page.goto(`${origin}/`, { waitUntil: "load" });
-  assert.equal(resp.status(), 200);
+  h = await openPage();
+  page = h.page;
+  origin = h.origin;
   await page.locator("textarea#input").waitFor(WAIT);
 });
 
 afterEach(() => {
-  const seen = problems;
-  problems = [];
-  assert.deepEqual(seen, [], "the page reported problems");
+  assert.deepEqual(h.takeProblems(), [], "the page reported problems");
 });
 
 after(async () => {
-  await context?.close();
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve()));
-  if (userDataDir) await fs.rm(userDataDir, { recursive: true, force: true });
+  await h?.close();
 });
 
 /** Empties the paste box, then types `text` key by key. */
@@ -151,15 +48,9 @@ async function typeInto(text) {
   await box.pressSequentially(text);
 }
 
-function escapeRegExp(s) {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
 /** The table row whose field cell is exactly `field`, in `scope`. */
 function rowOf(scope, field) {
-  return scope.locator("table.bytes tbody tr", {
-    has: page.locator("td.c-field", { hasText: new RegExp(`^${escapeRegExp(field)}$`) }),
-  });
+  return rowIn(page, scope, field);
 }
 
 test("the server serves assets with the right MIME types and no listings", async () => {

@@ -1,17 +1,19 @@
-//! The page, one function component per file.
+//! The page, one function component per file. Each tab's page lives in its
+//! own module and owns its state; the URL ([`crate::url`]) holds all of it.
+//!
+//! - [`app`]: header, tabs, theme, error banner, URL sync.
+//! - [`frame`]: one frame's views (byte table, hex + ASCII, field tree,
+//!   code export), shared by the builder, the decoder and live mode.
+//! - [`builder`]: build any message field by field.
+//! - [`decoder`]: paste or drop anything, the frame list, the sequence view.
+//! - [`gallery`]: worked examples that open in the builder or decoder.
+//! - [`live`]: talk to a real epmd and real nodes through the bridge.
 
 mod app;
-mod byte_table;
-mod example_bar;
-mod frame_card;
-mod input_error_box;
-mod input_panel;
-mod report_panel;
+pub mod builder;
+pub mod decoder;
+pub mod frame;
+pub mod gallery;
+pub mod live;
 
 pub use app::App;
-pub use byte_table::ByteTable;
-pub use example_bar::ExampleBar;
-pub use frame_card::FrameCard;
-pub use input_error_box::InputErrorBox;
-pub use input_panel::InputPanel;
-pub use report_panel::ReportPanel;

@@ -1,6 +1,7 @@
 //! The decoded report: format, input error and notes, then every frame.
 
-use super::{FrameCard, InputErrorBox};
+use super::InputErrorBox;
+use crate::components::frame::FrameCard;
 use crate::model::ReportView;
 use std::rc::Rc;
 use yew::prelude::*;
