@@ -23,7 +23,12 @@ use std::time::Duration;
 /// on loopback, the bridge refuses the requests epmd serves only to local
 /// peers (ALIVE2, DUMP, KILL, STOP). One log line per connection on stderr.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "erldist-bridge", version, verbatim_doc_comment)]
+#[command(
+    name = "erldist-bridge",
+    version,
+    verbatim_doc_comment,
+    args_override_self = true
+)]
 pub struct Args {
     /// Address and port to listen on for HTTP and websockets.
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
@@ -191,6 +196,32 @@ mod tests {
         ] {
             assert!(bad.parse::<TapSpec>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_later_option_overrides_an_earlier_one_and_lists_append() {
+        // scripts/run.sh puts its defaults first and the user's options after.
+        let a = Args::try_parse_from([
+            "erldist-bridge",
+            "--serve",
+            "dist",
+            "--epmd",
+            "127.0.0.1:4369",
+            "--serve",
+            "elsewhere",
+            "--allow-origin",
+            "http://a.test",
+            "--allow-origin",
+            "http://b.test",
+            "--tap",
+            "4370=epmd",
+            "--tap",
+            "4371=node:x",
+        ])
+        .unwrap();
+        assert_eq!(a.serve, PathBuf::from("elsewhere"));
+        assert_eq!(a.allow_origin, ["http://a.test", "http://b.test"]);
+        assert_eq!(a.taps.len(), 2);
     }
 
     #[test]
