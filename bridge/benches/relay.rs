@@ -67,6 +67,10 @@ fn start_bridge(echo_port: u16, log: &std::path::Path) -> Bridge {
         .stderr(out)
         .spawn()
         .expect("spawn erldist-bridge");
+    let mut bridge = Bridge {
+        child,
+        addr: String::new(),
+    };
     let start = Instant::now();
     loop {
         let text = std::fs::read_to_string(log).unwrap_or_default();
@@ -76,7 +80,8 @@ fn start_bridge(echo_port: u16, log: &std::path::Path) -> Bridge {
                 .and_then(|r| r.split_whitespace().next())
                 .map(str::to_string)
         }) {
-            return Bridge { child, addr };
+            bridge.addr = addr;
+            return bridge;
         }
         assert!(
             start.elapsed() < Duration::from_secs(10),
