@@ -57,8 +57,9 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 1024)]
     pub max_connections: usize,
 
-    /// Close a session after this many seconds without data in either
-    /// direction (websocket close 1001); 0 = never. Applies to taps too.
+    /// Close a websocket session after this many seconds without data in
+    /// either direction (close 1001); 0 = never. Tap connections are not
+    /// timed out: a node's registration through a tap is idle by nature.
     #[arg(long, value_name = "SECS", default_value_t = 600)]
     pub idle_timeout: u64,
 

@@ -27,7 +27,8 @@ pub struct ConnRecord {
     pub down: u64,
     /// How long the connection lasted.
     pub duration: Duration,
-    /// The close code (websocket), or the HTTP status of a refusal.
+    /// The close code (websocket), the HTTP status of a refusal, or 0 for
+    /// a tap connection (TCP has no close code).
     pub code: u16,
     /// Who ended it: client, target or bridge.
     pub by: &'static str,
@@ -51,14 +52,18 @@ impl fmt::Display for ConnRecord {
         }
         write!(
             f,
-            " up={}B down={}B duration={:.3}s close={} by={} reason={:?}",
+            " up={}B down={}B duration={:.3}s",
             self.up,
             self.down,
-            self.duration.as_secs_f64(),
-            self.code,
-            self.by,
-            self.reason
-        )
+            self.duration.as_secs_f64()
+        )?;
+        // A tap connection has no close code.
+        if self.code == 0 {
+            write!(f, " close=-")?;
+        } else {
+            write!(f, " close={}", self.code)?;
+        }
+        write!(f, " by={} reason={:?}", self.by, self.reason)
     }
 }
 

@@ -12,6 +12,9 @@
 //!   epmd: `epmd -names` inside the namespace shows no new name, the
 //!   registered one is still there, epmd is still running.
 //!
+//! A tap bound to the namespace's address keeps the same rule for a plain
+//! TCP client.
+//!
 //! A node registered from inside the namespace (a Node.js client holding
 //! an ALIVE2 registration on loopback) gives PORT_PLEASE2 something to find.
 //! The namespace and veth pair are removed by a drop guard, also on
@@ -169,7 +172,7 @@ async fn a_remote_client_cannot_register_dump_kill_or_stop() {
         Some(&ns.name),
         epmd_port,
         &format!("{}:8080", ns.ns_ip),
-        &[],
+        &["--tap", &format!("{}:4370=epmd", ns.ns_ip)],
         &dir.join("bridge.log"),
     );
     let addr = bridge.addr.clone();
@@ -264,6 +267,35 @@ async fn a_remote_client_cannot_register_dump_kill_or_stop() {
         "epmd saw only the insider's ALIVE2_REQ"
     );
     assert!(!log.contains("DUMP_REQ") && !log.contains("KILL_REQ") && !log.contains("STOP_REQ"));
+
+    // The same rule on a tap bound to the namespace's address, for a plain
+    // TCP client on the host side.
+    let tap = format!("{}:4370", ns.ns_ip);
+    let exchange = |req: Vec<u8>| {
+        let mut s = std::net::TcpStream::connect(&tap).expect("connect to the tap");
+        s.set_read_timeout(Some(T)).unwrap();
+        std::io::Write::write_all(&mut s, &req).unwrap();
+        let mut got = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut s, &mut got);
+        got
+    };
+    let names = exchange(names_req());
+    assert!(
+        String::from_utf8_lossy(&names).contains("name insider at port 7777"),
+        "NAMES through the tap: {names:02x?}"
+    );
+    assert_eq!(
+        exchange(alive2_req("tapintruder", 22)),
+        b"",
+        "no reply to ALIVE2 through the tap"
+    );
+    assert_eq!(exchange(simple_req(epmd::KILL_REQ)), b"");
+    assert!(!names_inside().contains("tapintruder"));
+    assert_eq!(read_lossy(&epmd_log).matches("got ALIVE2_REQ").count(), 1);
+    let line = bridge.wait_log_line(&["tap ", "ALIVE2_REQ (120) refused"]);
+    assert!(line.contains("by=bridge"), "{line}");
+    eprintln!("locality: through a non-loopback tap too: {line}");
+
     let mut ep = epmd_proc;
     assert!(ep.child.try_wait().unwrap().is_none(), "epmd still running");
     let line = bridge.wait_log_line(&["close=1008", "KILL_REQ"]);
