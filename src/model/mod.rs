@@ -3,11 +3,12 @@
 //! the host.
 
 pub mod choice;
+pub mod decoder;
 pub mod examples;
 pub mod frame_ref;
+pub mod sequence;
 pub mod view;
 
-pub use choice::{direction_from_value, direction_value, format_from_value, format_value};
 pub use examples::EXAMPLES;
 pub use frame_ref::FrameRc;
 pub use view::{frame_view, report_view, FrameView, InputErrorView, ReportView, Row, StatusView};
