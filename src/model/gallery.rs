@@ -169,8 +169,9 @@ pub const GALLERY: &[GalleryItem] = &[
         text: "Someone reads \"120, port 9506, type 77, protocol 0, versions 5 and 5, name length 4, \
                node, extra length 0\" and writes the ASCII text 1209506770554node0 to epmd. \
                epmd reads the first two characters, '1' '2' (0x31 0x32), as the length prefix: \
-               12594 bytes follow. It waits for them, nothing is registered, and the write \
-               \"succeeded\".",
+               12594 bytes follow, more than the 3057 it ever accepts: it logs \"invalid \
+               packet size\" and closes the connection. Nothing is registered, yet the \
+               write \"succeeded\".",
         lesson: "Every field is a fixed-width big-endian binary integer: port 9506 is the two \
                  bytes 25 22, not the four characters 9 5 0 6.",
         target: Target::Decode {
@@ -203,7 +204,7 @@ pub const GALLERY: &[GalleryItem] = &[
         id: "missing-prefix",
         title: "The missing length prefix",
         text: "The ALIVE2_REQ body without its 2-byte length prefix: epmd reads 78 25 as a \
-               length of 30757 bytes and waits for them.",
+               length of 30757 bytes, more than it accepts, and closes the connection.",
         lesson: "Every request to epmd starts with the 2-byte length of what follows \
                  (replies do not have one).",
         target: decode("78 25 22 4d 00 00 06 00 05 00 04 6e 6f 64 65 00 00"),
