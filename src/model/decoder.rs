@@ -17,6 +17,7 @@ use erldist_codec::lint::Lint;
 use erldist_codec::report::Connection;
 use erldist_codec::session::Protocol;
 use erldist_codec::{Frame, Report, Value};
+use std::rc::Rc;
 
 /// One decoded frame and where the capture completed it.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,8 +38,10 @@ pub struct Decoded {
     /// The frames, in order.
     pub frames: Vec<Entry>,
     /// Connections by index (a frame's `stream`); `None` until a capture's
-    /// connection ends.
-    pub connections: Vec<Option<Connection>>,
+    /// connection ends. Shared: a view of one is rebuilt only when it changes.
+    pub connections: Vec<Option<Rc<Connection>>>,
+    /// Per connection index: its number of frames and its first frame.
+    pub conn_frames: Vec<(usize, Option<usize>)>,
     /// Input-level remarks.
     pub notes: Vec<String>,
     /// The input could not be read: where and why.
@@ -220,6 +223,35 @@ pub struct ConnectionView {
     pub first_frame: Option<usize>,
 }
 
+/// A known connection and its frames, for the connection cards.
+#[derive(Debug, Clone)]
+pub struct ConnEntry {
+    /// Index (the frames' `stream`).
+    pub index: usize,
+    /// The connection (shared: compared by pointer).
+    pub conn: Rc<Connection>,
+    /// How many frames it has.
+    pub frames: usize,
+    /// Its first frame.
+    pub first: Option<usize>,
+}
+
+impl PartialEq for ConnEntry {
+    fn eq(&self, o: &ConnEntry) -> bool {
+        self.index == o.index
+            && Rc::ptr_eq(&self.conn, &o.conn)
+            && self.frames == o.frames
+            && self.first == o.first
+    }
+}
+
+impl ConnEntry {
+    /// Its view.
+    pub fn view(&self) -> ConnectionView {
+        ConnectionView::new(self.index, &self.conn, self.frames, self.first)
+    }
+}
+
 /// A fact with a verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fact {
@@ -384,7 +416,7 @@ impl Decoded {
             notes: r.notes,
             input_error: r.input_error.as_ref().map(|e| InputErrorView::new(e, input)),
             lint: r.lint,
-            connections: r.connections.into_iter().map(Some).collect(),
+            connections: r.connections.into_iter().map(|c| Some(Rc::new(c))).collect(),
             ..Decoded::default()
         };
         for f in r.frames {
@@ -409,6 +441,15 @@ impl Decoded {
         if is_problem(&f) {
             self.problems.push(self.frames.len());
         }
+        if let Some(s) = f.stream {
+            if self.conn_frames.len() <= s {
+                self.conn_frames.resize(s + 1, (0, None));
+            }
+            if let Some(c) = self.conn_frames.get_mut(s) {
+                c.0 += 1;
+                c.1.get_or_insert(self.frames.len());
+            }
+        }
         self.frames.push(Entry {
             frame: FrameRc::new(f),
             mark,
@@ -421,7 +462,7 @@ impl Decoded {
             self.connections.resize(index + 1, None);
         }
         if let Some(slot) = self.connections.get_mut(index) {
-            *slot = Some(c);
+            *slot = Some(Rc::new(c));
         }
     }
 
@@ -468,7 +509,7 @@ impl Decoded {
                 .collect(),
             notes: Vec::new(),
             input_error: None,
-            connections: self.connections.iter().flatten().cloned().collect(),
+            connections: self.connections.iter().flatten().map(|c| (**c).clone()).collect(),
             lint: Vec::new(),
         };
         erldist_codec::lint::report(&mut r);
@@ -558,39 +599,38 @@ impl Decoded {
             .or_else(|| self.problems.first().copied())
     }
 
-    /// The connection views, with each one's frame count and first frame;
-    /// at most `max` (the rest counted).
-    pub fn connection_views(&self, max: usize) -> (Vec<ConnectionView>, usize) {
-        let mut counts = vec![(0usize, None::<usize>); self.connections.len()];
-        for (i, e) in self.frames.iter().enumerate() {
-            if let Some(c) = e.frame.stream.and_then(|s| counts.get_mut(s)) {
-                c.0 += 1;
-                c.1.get_or_insert(i);
-            }
-        }
-        let all: Vec<(usize, &Connection)> = self
+    /// The known connections (index, connection, its frame count, its
+    /// first frame); at most `max` (the rest counted).
+    pub fn connection_list(&self, max: usize) -> (Vec<ConnEntry>, usize) {
+        let all: Vec<ConnEntry> = self
             .connections
             .iter()
             .enumerate()
-            .filter_map(|(i, c)| Some((i, c.as_ref()?)))
-            .collect();
-        let more = all.len().saturating_sub(max);
-        let v = all
-            .into_iter()
-            .take(max)
-            .map(|(i, c)| {
-                let (n, first) = counts.get(i).copied().unwrap_or((0, None));
-                ConnectionView::new(i, c, n, first)
+            .filter_map(|(i, c)| {
+                let (frames, first) = self.conn_frames.get(i).copied().unwrap_or((0, None));
+                Some(ConnEntry {
+                    index: i,
+                    conn: Rc::clone(c.as_ref()?),
+                    frames,
+                    first,
+                })
             })
             .collect();
-        (v, more)
+        let more = all.len().saturating_sub(max);
+        (all.into_iter().take(max).collect(), more)
     }
 
-    /// The view of the connection frame `i` belongs to, once known.
-    pub fn connection_of(&self, i: usize) -> Option<ConnectionView> {
+    /// The connection frame `i` belongs to, once known.
+    pub fn connection_of(&self, i: usize) -> Option<ConnEntry> {
         let s = self.frames.get(i)?.frame.stream?;
         let c = self.connections.get(s)?.as_ref()?;
-        Some(ConnectionView::new(s, c, 0, None))
+        let (frames, first) = self.conn_frames.get(s).copied().unwrap_or((0, None));
+        Some(ConnEntry {
+            index: s,
+            conn: Rc::clone(c),
+            frames,
+            first,
+        })
     }
 
     /// Everything decoded, as a pcapng capture (each conversation on its
@@ -607,7 +647,7 @@ impl Decoded {
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                c.clone().unwrap_or_else(|| Connection {
+                c.as_deref().cloned().unwrap_or_else(|| Connection {
                     label: format!("stream {i}"),
                     protocol: None,
                     protocol_reason: String::new(),
@@ -682,7 +722,7 @@ mod tests {
         let d = streamed(&file, 64 * 1024, None);
         let frames: Vec<Frame> = d.frames.iter().map(|e| (*e.frame.0).clone()).collect();
         assert_eq!(frames, whole.frames);
-        let conns: Vec<Connection> = d.connections.iter().flatten().cloned().collect();
+        let conns: Vec<Connection> = d.connections.iter().flatten().map(|c| (**c).clone()).collect();
         assert_eq!(conns, whole.connections);
         assert_eq!(d.connections.len(), whole.connections.len());
         assert_eq!(d.notes, whole.notes);
@@ -729,8 +769,9 @@ mod tests {
     fn a_wrong_cookie_is_a_bad_verdict_and_the_right_one_good() {
         let file = vector("dist/dist_wrong_cookie.pcap");
         let d = streamed(&file, 4096, Some("wrong_cookie_value_that_nobody_uses"));
-        let (views, more) = d.connection_views(100);
+        let (list, more) = d.connection_list(100);
         assert_eq!(more, 0);
+        let views: Vec<ConnectionView> = list.iter().map(ConnEntry::view).collect();
         let dist = views.iter().find(|v| v.protocol == "dist").unwrap();
         let digest = dist
             .facts
@@ -741,7 +782,7 @@ mod tests {
         assert!(!dist.names.is_empty());
         // No cookie: not checked.
         let d = streamed(&file, 4096, None);
-        let (views, _) = d.connection_views(100);
+        let views: Vec<ConnectionView> = d.connection_list(100).0.iter().map(ConnEntry::view).collect();
         let dist = views.iter().find(|v| v.protocol == "dist").unwrap();
         assert!(dist.facts.iter().all(|f| f.verdict == Verdict::Neutral));
     }
@@ -749,7 +790,7 @@ mod tests {
     #[test]
     fn the_atom_caches_are_tables_by_slot() {
         let d = streamed(&vector("dist/dist_full.pcap"), 200_000, None);
-        let (views, _) = d.connection_views(100);
+        let views: Vec<ConnectionView> = d.connection_list(100).0.iter().map(ConnEntry::view).collect();
         let dist = views.iter().find(|v| v.protocol == "dist").unwrap();
         assert_eq!(dist.atom_caches.len(), 2);
         let init = &dist.atom_caches[0];

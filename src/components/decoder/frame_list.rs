@@ -33,9 +33,18 @@ pub struct FrameListProps {
     pub sequence: bool,
 }
 
-/// Horizontal centre of lane `k` of `n`, in percent.
-fn lane_x(k: usize, n: usize) -> f64 {
-    (k as f64 + 0.5) / n.max(1) as f64 * 100.0
+/// Row and heading heights as integers, for the styles.
+const ROW_PX: usize = ROW_H as usize;
+
+/// Horizontal centre of lane `k` of `n`, in hundredths of a percent.
+fn lane_x(k: usize, n: usize) -> usize {
+    (2 * k + 1) * 5000 / n.max(1)
+}
+
+/// `12.34%` from hundredths of a percent (no float formatting: it would
+/// add its code to the bundle).
+fn pct(h: usize) -> String {
+    format!("{}.{:02}%", h / 100, h % 100)
 }
 
 fn arrow(row: &FrameRow, lanes: usize) -> Html {
@@ -44,7 +53,7 @@ fn arrow(row: &FrameRow, lanes: usize) -> Html {
     };
     let (a, b) = (lane_x(from, lanes), lane_x(to, lanes));
     let (left, width, dir) = if from == to {
-        (a, 100.0 / lanes.max(1) as f64 / 3.0, "self")
+        (a, 10_000 / lanes.max(1) / 3, "self")
     } else if a < b {
         (a, b - a, "to-right")
     } else {
@@ -52,7 +61,7 @@ fn arrow(row: &FrameRow, lanes: usize) -> Html {
     };
     html! {
         <span class={classes!("seq-arrow", dir, format!("row-{}", row.status.class))}
-            style={format!("left:{left:.3}%;width:{width:.3}%")}
+            style={format!("left:{};width:{}", pct(left), pct(width))}
             title={format!("#{} {}: {}", row.index + 1, row.type_name, row.parties)}>
             <span class="seq-label">{ row.type_name }</span>
         </span>
@@ -63,13 +72,13 @@ fn row_html(row: &FrameRow, selected: bool, lanes: usize, sequence: bool, on: &C
     let i = row.index;
     let onclick = on.reform(move |_: MouseEvent| i);
     let lines: Html = (0..lanes)
-        .map(|k| html! { <span class="lane-line" style={format!("left:{:.3}%", lane_x(k, lanes))} /> })
+        .map(|k| html! { <span class="lane-line" style={format!("left:{}", pct(lane_x(k, lanes)))} /> })
         .collect();
     html! {
         <div key={i} id={format!("frame-row-{i}")} role="option"
             aria-selected={if selected { "true" } else { "false" }}
             class={classes!("frame-row", selected.then_some("is-selected"), format!("row-{}", row.status.class))}
-            style={format!("top:{}px", i as f64 * ROW_H)}
+            style={format!("top:{}px", i * ROW_PX)}
             data-index={i.to_string()} {onclick}>
             <span class="c-num">{ i + 1 }</span>
             <span class="c-when" title={row.when_title.clone()}>{ &row.when }</span>
@@ -186,7 +195,7 @@ pub fn FrameList(props: &FrameListProps) -> Html {
         .enumerate()
         .map(|(k, l)| {
             html! {
-                <span class="lane-head" style={format!("left:{:.3}%;width:{:.3}%", lane_x(k, lane_n) - 50.0 / lane_n as f64, 100.0 / lane_n as f64)}
+                <span class="lane-head" style={format!("left:{};width:{}", pct(k * 10_000 / lane_n), pct(10_000 / lane_n))}
                     title={l.title.clone()}>{ &l.label }</span>
             }
         })
@@ -198,7 +207,7 @@ pub fn FrameList(props: &FrameListProps) -> Html {
             aria-activedescendant={active} {onscroll} {onkeydown}>
             <div class="frame-list-head" aria-hidden="true">
                 <span class="c-num">{ "#" }</span>
-                <span class="c-when">{ "time / offset" }</span>
+                <span class="c-when" title="seconds since the capture's first packet, or @ the byte offset in the stream">{ "time / @" }</span>
                 <span class="c-stream">{ "stream" }</span>
                 <span class="c-parties">{ "from → to" }</span>
                 <span class="c-type">{ "type" }</span>
@@ -208,7 +217,7 @@ pub fn FrameList(props: &FrameListProps) -> Html {
                     <span class="c-seq sequence-lanes">{ heads }</span>
                 }
             </div>
-            <div class="frame-list-body" style={format!("height:{}px", n as f64 * ROW_H)}>
+            <div class="frame-list-body" style={format!("height:{}px", n * ROW_PX)}>
                 { rows }
             </div>
         </div>

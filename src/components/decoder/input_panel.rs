@@ -79,7 +79,7 @@ pub fn size_text(n: u64) -> String {
     match n {
         0..=9_999 => format!("{n} bytes"),
         10_000..=9_999_999 => format!("{} KB", n / 1000),
-        _ => format!("{:.1} MB", n as f64 / 1e6),
+        _ => format!("{}.{} MB", n / 1_000_000, n / 100_000 % 10),
     }
 }
 
@@ -141,7 +141,6 @@ pub fn InputPanel(props: &InputPanelProps) -> Html {
     let source = match &props.file {
         Some(f) => html! {
             <div class="file-card" id="loaded-file">
-                <span class="file-icon" aria-hidden="true">{ "🗎" }</span>
                 <div class="file-text">
                     <strong class="file-name">{ &f.name }</strong>
                     <span class="muted">{ format!(" · {}", size_text(f.size)) }</span>

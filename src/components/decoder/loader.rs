@@ -23,11 +23,11 @@ use yew::prelude::*;
 
 /// Time one slice of a capture may take to decode, in milliseconds (the
 /// page renders after it: the whole tick stays well under 100 ms).
-pub const SLICE_BUDGET_MS: f64 = 30.0;
+pub const SLICE_BUDGET_MS: f64 = 20.0;
 /// The first slice (small, so the first frames show at once).
 const FIRST_SLICE: u64 = 64 * 1024;
 const MIN_SLICE: u64 = 16 * 1024;
-const MAX_SLICE: u64 = 1024 * 1024;
+const MAX_SLICE: u64 = 512 * 1024;
 
 fn now() -> f64 {
     web_sys::window()

@@ -16,7 +16,7 @@ mod input_panel;
 mod loader;
 pub mod state;
 
-pub use connections::Connections;
+pub use connections::{ConnectionCard, Connections};
 pub use example_bar::ExampleBar;
 pub use frame_list::FrameList;
 pub use input_error_box::InputErrorBox;
@@ -368,10 +368,10 @@ pub fn DecoderPage(props: &DecoderPageProps) -> Html {
             })
             .collect()
     } else if let Some((i, e)) = current.and_then(|i| d.frames.get(i).map(|e| (i, e))) {
-        let conn = (!embed)
-            .then(|| d.connection_of(i))
-            .flatten()
-            .map(|v| connections::connection_card(&v, &on_select, false));
+        let conn = (!embed).then(|| d.connection_of(i)).flatten().map(|e| {
+            let key = format!("c{}", e.index);
+            html! { <ConnectionCard {key} entry={e} on_select={on_select.clone()} /> }
+        });
         html! {
             <div id={format!("frame-slot-{i}")} class="frame-slot is-selected">
                 <p class="selected-heading muted">
