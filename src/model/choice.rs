@@ -164,7 +164,10 @@ mod tests {
 
     #[test]
     fn the_codec_names_are_the_values() {
-        assert_eq!(format_from_value("hexdump-c"), FormatChoice::Named(Format::HexdumpC));
+        assert_eq!(
+            format_from_value("hexdump-c"),
+            FormatChoice::Named(Format::HexdumpC)
+        );
         assert_eq!(format_from_value("epmd-log"), FormatChoice::EpmdLog);
         assert_eq!(format_from_value("pcap"), FormatChoice::Pcap);
         assert_eq!(format_value(FormatChoice::Named(Format::Base64)), "base64");

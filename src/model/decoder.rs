@@ -414,9 +414,16 @@ impl Decoded {
             format: r.format,
             format_detected: r.format_detected,
             notes: r.notes,
-            input_error: r.input_error.as_ref().map(|e| InputErrorView::new(e, input)),
+            input_error: r
+                .input_error
+                .as_ref()
+                .map(|e| InputErrorView::new(e, input)),
             lint: r.lint,
-            connections: r.connections.into_iter().map(|c| Some(Rc::new(c))).collect(),
+            connections: r
+                .connections
+                .into_iter()
+                .map(|c| Some(Rc::new(c)))
+                .collect(),
             ..Decoded::default()
         };
         for f in r.frames {
@@ -474,9 +481,8 @@ impl Decoded {
         self.format = s.format;
         self.notes = s.notes;
         self.input_error = s.input_error.as_ref().map(|e| InputErrorView::new(e, ""));
-        let mut rest = s.connections.into_iter();
         let mut i = 0;
-        while let Some(c) = rest.next() {
+        for c in s.connections {
             while self.connections.get(i).is_some_and(Option::is_some) {
                 i += 1;
             }
@@ -509,7 +515,12 @@ impl Decoded {
                 .collect(),
             notes: Vec::new(),
             input_error: None,
-            connections: self.connections.iter().flatten().map(|c| (**c).clone()).collect(),
+            connections: self
+                .connections
+                .iter()
+                .flatten()
+                .map(|c| (**c).clone())
+                .collect(),
             lint: Vec::new(),
         };
         erldist_codec::lint::report(&mut r);
@@ -535,15 +546,24 @@ impl Decoded {
         let (when, when_title) = match (&e.mark, f.line) {
             (Some(m), _) if m.nanos.is_some() => (
                 m.time_text(),
-                format!("completed by packet {}; seconds since the first packet", m.packet),
+                format!(
+                    "completed by packet {}; seconds since the first packet",
+                    m.packet
+                ),
             ),
             (Some(m), _) => (
                 format!("#{}", m.packet),
-                format!("completed by packet {} (the capture has no times)", m.packet),
+                format!(
+                    "completed by packet {} (the capture has no times)",
+                    m.packet
+                ),
             ),
             (None, Some(line)) => (
                 format!("@{}", f.offset),
-                format!("byte offset {} in its stream; line {line} of the input", f.offset),
+                format!(
+                    "byte offset {} in its stream; line {line} of the input",
+                    f.offset
+                ),
             ),
             (None, None) => (
                 format!("@{}", f.offset),
@@ -578,7 +598,12 @@ impl Decoded {
     pub fn summary(&self) -> String {
         let n = self.frames.len();
         let c = self.connections.iter().flatten().count();
-        let mut s = format!("{n} frame{}, {} byte{}", plural(n), self.bytes, plural(self.bytes));
+        let mut s = format!(
+            "{n} frame{}, {} byte{}",
+            plural(n),
+            self.bytes,
+            plural(self.bytes)
+        );
         if c > 0 {
             s.push_str(&format!(", {c} connection{}", plural(c)));
         }
@@ -722,7 +747,12 @@ mod tests {
         let d = streamed(&file, 64 * 1024, None);
         let frames: Vec<Frame> = d.frames.iter().map(|e| (*e.frame.0).clone()).collect();
         assert_eq!(frames, whole.frames);
-        let conns: Vec<Connection> = d.connections.iter().flatten().map(|c| (**c).clone()).collect();
+        let conns: Vec<Connection> = d
+            .connections
+            .iter()
+            .flatten()
+            .map(|c| (**c).clone())
+            .collect();
         assert_eq!(conns, whole.connections);
         assert_eq!(d.connections.len(), whole.connections.len());
         assert_eq!(d.notes, whole.notes);
@@ -758,7 +788,11 @@ mod tests {
         let row = d.row(0).unwrap();
         assert_eq!(row.status.class, "status-error");
         assert_eq!(row.status.label, "error @11");
-        assert!(row.status.title.contains("ALIVE2_REQ.name_len"), "{}", row.status.title);
+        assert!(
+            row.status.title.contains("ALIVE2_REQ.name_len"),
+            "{}",
+            row.status.title
+        );
         assert_eq!(row.when, "@0");
         assert_eq!(d.problems, [0]);
         assert_eq!(d.next_problem(None), Some(0));
@@ -782,7 +816,12 @@ mod tests {
         assert!(!dist.names.is_empty());
         // No cookie: not checked.
         let d = streamed(&file, 4096, None);
-        let views: Vec<ConnectionView> = d.connection_list(100).0.iter().map(ConnEntry::view).collect();
+        let views: Vec<ConnectionView> = d
+            .connection_list(100)
+            .0
+            .iter()
+            .map(ConnEntry::view)
+            .collect();
         let dist = views.iter().find(|v| v.protocol == "dist").unwrap();
         assert!(dist.facts.iter().all(|f| f.verdict == Verdict::Neutral));
     }
@@ -790,7 +829,12 @@ mod tests {
     #[test]
     fn the_atom_caches_are_tables_by_slot() {
         let d = streamed(&vector("dist/dist_full.pcap"), 200_000, None);
-        let views: Vec<ConnectionView> = d.connection_list(100).0.iter().map(ConnEntry::view).collect();
+        let views: Vec<ConnectionView> = d
+            .connection_list(100)
+            .0
+            .iter()
+            .map(ConnEntry::view)
+            .collect();
         let dist = views.iter().find(|v| v.protocol == "dist").unwrap();
         assert_eq!(dist.atom_caches.len(), 2);
         let init = &dist.atom_caches[0];
@@ -822,7 +866,10 @@ mod tests {
         );
         // Text inputs export too.
         let t = Decoded::from_report(decode_text("00 01 6e", &DecodeOptions::default()), "");
-        assert!(t.to_pcapng().unwrap().starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]));
+        assert!(t
+            .to_pcapng()
+            .unwrap()
+            .starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]));
     }
 
     #[test]

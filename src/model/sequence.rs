@@ -189,12 +189,7 @@ impl Sequence {
     /// The lanes, in drawing order.
     pub fn lanes(&self) -> Vec<Lane> {
         let n = self.lane_count();
-        let mut v: Vec<Lane> = self
-            .columns
-            .iter()
-            .take(n)
-            .map(|k| self.lane(k))
-            .collect();
+        let mut v: Vec<Lane> = self.columns.iter().take(n).map(|k| self.lane(k)).collect();
         if self.columns.len() > MAX_LANES {
             if let Some(last) = v.last_mut() {
                 *last = Lane {
@@ -303,10 +298,7 @@ mod tests {
     fn a_capture_has_client_epmd_and_the_named_nodes() {
         let r = decode_bytes(&vector("dist/dist_hidden.pcap"), &DecodeOptions::default());
         let s = of(&r.frames);
-        assert_eq!(
-            labels(&s),
-            ["client", "epmd", "b@127.0.0.1", "h@127.0.0.1"]
-        );
+        assert_eq!(labels(&s), ["client", "epmd", "b@127.0.0.1", "h@127.0.0.1"]);
         let by_type = |t: &str| {
             let f = r.frames.iter().find(|f| f.type_name == t).unwrap();
             (s.arrow(f).unwrap(), s.parties(f).unwrap())
@@ -366,7 +358,11 @@ mod tests {
     fn too_many_parties_share_a_last_lane() {
         let mut s = Sequence::default();
         let r = decode_bytes(&vector("dist/dist_hidden.pcap"), &DecodeOptions::default());
-        let send_name = r.frames.iter().find(|f| f.type_name == "SEND_NAME").unwrap();
+        let send_name = r
+            .frames
+            .iter()
+            .find(|f| f.type_name == "SEND_NAME")
+            .unwrap();
         for i in 0..20 {
             let mut f = send_name.clone();
             f.stream = Some(100 + i);

@@ -68,7 +68,13 @@ fn arrow(row: &FrameRow, lanes: usize) -> Html {
     }
 }
 
-fn row_html(row: &FrameRow, selected: bool, lanes: usize, sequence: bool, on: &Callback<usize>) -> Html {
+fn row_html(
+    row: &FrameRow,
+    selected: bool,
+    lanes: usize,
+    sequence: bool,
+    on: &Callback<usize>,
+) -> Html {
     let i = row.index;
     let onclick = on.reform(move |_: MouseEvent| i);
     let lines: Html = (0..lanes)
@@ -188,7 +194,15 @@ pub fn FrameList(props: &FrameListProps) -> Html {
     let to = (*first + visible + OVERSCAN).min(n);
     let rows: Html = (from..to)
         .filter_map(|i| d.row(i))
-        .map(|r| row_html(&r, props.selected == Some(r.index), lane_n, sequence, &on_select))
+        .map(|r| {
+            row_html(
+                &r,
+                props.selected == Some(r.index),
+                lane_n,
+                sequence,
+                &on_select,
+            )
+        })
         .collect();
     let heads: Html = lanes
         .iter()

@@ -185,7 +185,11 @@ impl DecoderState {
     pub fn query(&self) -> DecodeQuery {
         let file = self.file.is_some();
         DecodeQuery {
-            input: if file { String::new() } else { self.text.clone() },
+            input: if file {
+                String::new()
+            } else {
+                self.text.clone()
+            },
             format: if file {
                 String::new()
             } else {
@@ -484,8 +488,10 @@ mod tests {
         assert_eq!(types(&s), ["NAMES_REQ"]);
         assert_eq!(s.options().cookie.as_deref(), Some(&b"secret"[..]));
         // Round trip through the URL.
-        let mut r = crate::url::Route::default();
-        r.decode = s.query();
+        let r = crate::url::Route {
+            decode: s.query(),
+            ..crate::url::Route::default()
+        };
         let back = crate::url::Route::from_query(&r.to_query());
         assert_eq!(DecoderState::from_query(&back.decode).query(), q);
     }
@@ -493,7 +499,10 @@ mod tests {
     #[test]
     fn examples_set_text_and_direction() {
         let last = EXAMPLES.len() - 1;
-        let s = apply(DecoderState::default(), Action::SetFormat(FormatChoice::Hex));
+        let s = apply(
+            DecoderState::default(),
+            Action::SetFormat(FormatChoice::Hex),
+        );
         let s = apply(s, Action::LoadExample(last));
         assert_eq!(s.text, EXAMPLES[last].text);
         assert_eq!(s.format, FormatChoice::Auto);
@@ -608,7 +617,11 @@ mod tests {
         let s = apply(s.clone(), chunk(s.run));
         let s = apply(s, Action::Cancel);
         assert!(s.progress.is_none());
-        assert!(s.stopped.as_deref().unwrap().starts_with("cancelled after 3000 of"));
+        assert!(s
+            .stopped
+            .as_deref()
+            .unwrap()
+            .starts_with("cancelled after 3000 of"));
         assert_eq!(s.decoded.frames.len(), n);
     }
 
