@@ -872,6 +872,42 @@ fn pushed_in_pieces_decodes_the_same() {
     }
 }
 
+/// Each frame comes with the packet that completed it and that packet's
+/// time since the first: the packet and `t=` its direction reason names;
+/// the first frames come out before the file ends (a packet list can show
+/// them while the rest is read).
+#[test]
+fn frames_are_marked_with_their_packet_and_time() {
+    use erldist_codec::capture::{CaptureDecoder, FrameMark};
+    let file = read("dist/dist_full.pcap");
+    let mut d = CaptureDecoder::new(opts(&[4399]));
+    let mut marked: Vec<(erldist_codec::Frame, FrameMark)> = Vec::new();
+    let half = file.len() / 2;
+    d.push_marked(&file[..half], &mut |f, m| marked.push((f, m)));
+    let early = marked.len();
+    assert!(
+        early > 4,
+        "frames of the first half come out at once: {early}"
+    );
+    d.push_marked(&file[half..], &mut |f, m| marked.push((f, m)));
+    d.finish_marked(&mut |f, m| marked.push((f, m)));
+    let whole = decode_capture(&file, &opts(&[4399]));
+    let frames: Vec<_> = marked.iter().map(|(f, _)| f.clone()).collect();
+    assert_eq!(frames, whole.frames);
+    for (f, m) in &marked {
+        let said = format!("completed by packet {} at t={}", m.packet, m.time_text());
+        assert!(
+            f.direction_reason.ends_with(&said),
+            "{} / {said}",
+            f.direction_reason
+        );
+        assert!((1..=269).contains(&m.packet), "{m:?}");
+    }
+    // dist_full's last frame, the KILL_REQ's reply, at t=32.57 s.
+    let last = marked.last().unwrap().1;
+    assert_eq!(last.time_text().get(..5), Some("32.57"), "{last:?}");
+}
+
 /// A record that claims more bytes than any real block is an error at once,
 /// not a reason to keep the rest of the file in memory.
 #[test]

@@ -106,6 +106,29 @@ impl CaptureSummary {
     }
 }
 
+/// Where in the capture a frame was completed: handed on with each frame by
+/// [`CaptureDecoder::push_marked`] and [`CaptureDecoder::finish_marked`]
+/// (for a packet list: a time and packet column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FrameMark {
+    /// 1-based number of the packet that completed the frame (Wireshark's
+    /// `frame.number`).
+    pub packet: u64,
+    /// That packet's time since the capture's first timestamped packet, in
+    /// nanoseconds; `None` when the capture has no timestamps.
+    pub nanos: Option<u64>,
+}
+
+impl FrameMark {
+    /// The time as `seconds.micros` text (`2.018229`), as in the frames'
+    /// `direction_reason`; empty without timestamps.
+    pub fn time_text(&self) -> String {
+        self.nanos.map_or_else(String::new, |n| {
+            format!("{}.{:06}", n / 1_000_000_000, (n % 1_000_000_000) / 1000)
+        })
+    }
+}
+
 /// Decodes a capture file into a [`Report`]: every frame of every TCP
 /// connection (`stream` = the connection's index, as `tcp.stream`), the
 /// connections with `initiator`/`acceptor` as `ip:port`, and notes on what
@@ -125,8 +148,9 @@ pub fn decode_capture_with(
     on_frame: &mut dyn FnMut(Frame),
 ) -> CaptureSummary {
     let mut d = CaptureDecoder::new(opts.clone());
-    d.run(data, true, on_frame);
-    d.end(on_frame)
+    let on = &mut |f: Frame, _: FrameMark| on_frame(f);
+    d.run(data, true, on);
+    d.end(on)
 }
 
 /// A capture decoded as it is read: [`CaptureDecoder::push`] the file's
@@ -174,6 +198,12 @@ impl CaptureDecoder {
     /// The next bytes of the file; frames completed by them go to
     /// `on_frame`.
     pub fn push(&mut self, chunk: &[u8], on_frame: &mut dyn FnMut(Frame)) {
+        self.push_marked(chunk, &mut |f, _| on_frame(f));
+    }
+
+    /// [`CaptureDecoder::push`], each frame handed on with where the
+    /// capture completed it (packet number and time).
+    pub fn push_marked(&mut self, chunk: &[u8], on_frame: &mut dyn FnMut(Frame, FrameMark)) {
         if self.buf.is_empty() {
             let used = self.run(chunk, false, on_frame);
             self.buf
@@ -206,7 +236,13 @@ impl CaptureDecoder {
     /// The end of the file: every connection is finished (holes become
     /// gaps, sessions flush what they hold); returns the connections (those
     /// not taken) and notes.
-    pub fn finish(mut self, on_frame: &mut dyn FnMut(Frame)) -> CaptureSummary {
+    pub fn finish(self, on_frame: &mut dyn FnMut(Frame)) -> CaptureSummary {
+        self.finish_marked(&mut |f, _| on_frame(f))
+    }
+
+    /// [`CaptureDecoder::finish`], each frame handed on with its
+    /// [`FrameMark`].
+    pub fn finish_marked(mut self, on_frame: &mut dyn FnMut(Frame, FrameMark)) -> CaptureSummary {
         let buf = std::mem::take(&mut self.buf);
         self.run(&buf, true, on_frame);
         self.end(on_frame)
@@ -214,7 +250,7 @@ impl CaptureDecoder {
 
     /// Reads packets off the front of `data`; returns how many bytes were
     /// used.
-    fn run(&mut self, data: &[u8], eof: bool, on_frame: &mut dyn FnMut(Frame)) -> usize {
+    fn run(&mut self, data: &[u8], eof: bool, on_frame: &mut dyn FnMut(Frame, FrameMark)) -> usize {
         let mut pos = 0usize;
         loop {
             let rest = data.get(pos..).unwrap_or_default();
@@ -222,8 +258,8 @@ impl CaptureDecoder {
                 file::Next::Packet(p, n) => {
                     pos += n;
                     self.driver.packet(&p);
-                    for f in self.driver.out.pending.drain(..) {
-                        on_frame(f);
+                    for (f, m) in self.driver.out.pending.drain(..) {
+                        on_frame(f, m);
                     }
                 }
                 file::Next::Skip(n) => pos += n,
@@ -237,11 +273,11 @@ impl CaptureDecoder {
         pos
     }
 
-    fn end(mut self, on_frame: &mut dyn FnMut(Frame)) -> CaptureSummary {
+    fn end(mut self, on_frame: &mut dyn FnMut(Frame, FrameMark)) -> CaptureSummary {
         let d = &mut self.driver;
         d.finish();
-        for f in d.out.pending.drain(..) {
-            on_frame(f);
+        for (f, m) in d.out.pending.drain(..) {
+            on_frame(f, m);
         }
         let format = self
             .reader
@@ -337,7 +373,7 @@ struct Ctx {
 struct Out {
     opts: CaptureOptions,
     /// Frames completed by the packet being read.
-    pending: Vec<Frame>,
+    pending: Vec<(Frame, FrameMark)>,
     /// Node ports epmd announced (PORT2_RESP) or was told (ALIVE2_REQ),
     /// with where.
     node_ports: BTreeMap<u16, String>,
@@ -892,7 +928,14 @@ impl Dec {
                 report::shift(&mut f, usize::try_from(base).unwrap_or(usize::MAX));
             }
             out.frames += 1;
-            out.pending.push(f);
+            let nanos = out.start.map(|s| nanos_since(ctx.time, s));
+            out.pending.push((
+                f,
+                FrameMark {
+                    packet: ctx.packet,
+                    nanos,
+                },
+            ));
         }
     }
 
@@ -1029,6 +1072,13 @@ impl Dec {
             details,
         }
     }
+}
+
+/// `t - earlier` in nanoseconds (0 when `t` is earlier; saturating).
+fn nanos_since(t: Timestamp, earlier: Timestamp) -> u64 {
+    let a = u128::from(t.secs) * 1_000_000_000 + u128::from(t.nanos);
+    let b = u128::from(earlier.secs) * 1_000_000_000 + u128::from(earlier.nanos);
+    u64::try_from(a.saturating_sub(b)).unwrap_or(u64::MAX)
 }
 
 /// `2026-11-24 14:44:01.123456 UTC`.
