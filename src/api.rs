@@ -41,35 +41,35 @@ fn fields_of(obj: JsValue) -> Result<Fields, JsValue> {
     if obj.is_undefined() || obj.is_null() {
         return Ok(Fields::new());
     }
-    let map: serde_json::Map<String, serde_json::Value> = serde_wasm_bindgen::from_value(obj)
-        .map_err(|e| {
-            field_error(
-                "fields",
-                &format!("a plain object of strings or numbers: {e}"),
-            )
-        })?;
+    if !obj.is_object() {
+        return Err(field_error(
+            "fields",
+            "a plain object of strings or numbers, e.g. {port: 9506, name: \"node\"}",
+        ));
+    }
     let mut out = Fields::new();
-    for (k, v) in map {
-        let text = match v {
-            serde_json::Value::String(s) => s,
-            serde_json::Value::Number(n) if n.is_u64() => n.to_string(),
-            serde_json::Value::Number(n) => match n.as_f64() {
-                Some(f) if f >= 0.0 && f.fract() == 0.0 && f <= 2f64.powi(53) => {
-                    format!("{f:.0}")
-                }
-                _ => {
-                    return Err(field_error(
-                        &k,
-                        &format!("{n} is not an unsigned integer (give big numbers as strings)"),
-                    ))
-                }
-            },
-            other => {
+    for entry in js_sys::Object::entries(&obj.into()).iter() {
+        let pair = js_sys::Array::from(&entry);
+        let k = pair.get(0).as_string().unwrap_or_default();
+        let v = pair.get(1);
+        let text = if let Some(s) = v.as_string() {
+            s
+        } else if let Some(n) = v.as_f64() {
+            if n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_992.0 {
+                format!("{n:.0}")
+            } else {
                 return Err(field_error(
                     &k,
-                    &format!("{other} is neither a string nor a number"),
-                ))
+                    &format!("{n} is not an unsigned integer (give big numbers as strings)"),
+                ));
             }
+        } else if let Some(b) = v.as_bool() {
+            return Err(field_error(
+                &k,
+                &format!("{b} is neither a string nor a number"),
+            ));
+        } else {
+            return Err(field_error(&k, "neither a string nor a number"));
         };
         out.insert(k, text);
     }
