@@ -25,6 +25,7 @@
     )
 )]
 
+pub mod build;
 pub mod capture;
 pub mod conn;
 pub mod dist;

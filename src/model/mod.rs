@@ -16,3 +16,4 @@ pub use examples::EXAMPLES;
 pub use frame_ref::FrameRc;
 pub use view::{frame_view, FrameView, Row, StatusView};
 pub mod gallery;
+pub mod builder;
