@@ -84,9 +84,18 @@ export function serve(root) {
 /**
  * Serves `root` (default dist/) unless `origin` is given, launches Chromium
  * with a fresh profile and opens `path` (default "/"). Returns the page, the
- * origin, `takeProblems()` (and clears them) and `close()`.
+ * origin, `takeProblems()` (and clears them) and `close()`. `initScript` runs in
+ * the page before its own scripts; `permissions` are granted to the origin
+ * (e.g. ["clipboard-read", "clipboard-write"]).
  */
-export async function openPage({ root = DIST, origin = null, path: at = "/", viewport } = {}) {
+export async function openPage({
+  root = DIST,
+  origin = null,
+  path: at = "/",
+  viewport,
+  initScript = null,
+  permissions = [],
+} = {}) {
   let server = null;
   if (!origin) {
     await fs.access(path.join(root, "index.html")).catch(() => {
@@ -102,6 +111,8 @@ export async function openPage({ root = DIST, origin = null, path: at = "/", vie
     args: CHROMIUM_ARGS,
     viewport: viewport ?? { width: 1280, height: 900 },
   });
+  if (initScript) await context.addInitScript(initScript);
+  if (permissions.length) await context.grantPermissions(permissions, { origin });
   let problems = [];
   const self = new URL(origin);
   // Nothing leaves the page's own origin (data: URLs are not requests;

@@ -16,8 +16,8 @@ mod url;
 /// Shows a panic in the page's error banner instead of dying silently, and
 /// logs it to the console. (A panic in wasm stops the module: the banner
 /// offers a reload that keeps the URL, so the state comes back.)
-fn install_panic_hook() {
-    std::panic::set_hook(Box::new(|info| {
+fn on_panic(info: &std::panic::PanicHookInfo<'_>) {
+    {
         let msg = info.to_string();
         web_sys::console::error_1(&format!("erldist playground: {msg}").into());
         let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
@@ -34,7 +34,21 @@ fn install_panic_hook() {
             }
             let _ = banner.remove_attribute("hidden");
         }
-    }));
+    }
+}
+
+/// Installs [`on_panic`]: for the API-only page directly, and through Yew
+/// (which installs its own hook when it renders unless given one).
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(on_panic));
+    yew::set_custom_panic_hook(Box::new(on_panic));
+}
+
+/// Panics on purpose: the browser test of the error banner calls it
+/// (`window.wasmBindings.__erldist_test_panic()`). Nothing in the page does.
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn __erldist_test_panic() {
+    panic!("a deliberate panic from the browser test of the error banner");
 }
 
 fn main() {

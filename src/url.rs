@@ -183,13 +183,13 @@ impl Route {
             }
             Tab::Gallery => {
                 q.append_pair("tab", "gallery");
-                if !self.example.is_empty() {
-                    q.append_pair("example", &self.example);
-                }
             }
             Tab::Live => {
                 q.append_pair("tab", "live");
             }
+        }
+        if !self.example.is_empty() && self.tab != Tab::Live {
+            q.append_pair("example", &self.example);
         }
         if self.embed {
             q.append_pair("embed", "1");
@@ -255,6 +255,17 @@ mod tests {
         assert!(!Route::from_query("?decode=00&embed=0").embed);
         let r = Route::from_query("?example=first-mistake");
         assert_eq!((r.tab, r.example.as_str()), (Tab::Gallery, "first-mistake"));
+        assert_eq!(Route::from_query(&r.to_query()), r);
+    }
+
+    #[test]
+    fn an_example_opened_in_the_decoder_stays_in_its_permalink() {
+        let r = Route::from_query("?decode=00+01+6e&example=missing-prefix");
+        assert_eq!((r.tab, r.example.as_str()), (Tab::Decode, "missing-prefix"));
+        assert_eq!(Route::from_query(&r.to_query()), r);
+        let r = Route::from_query("?build=ALIVE2_REQ&example=hidden-node&node_type=72");
+        assert_eq!(r.tab, Tab::Build);
+        assert_eq!(r.build.fields, vec![("node_type".into(), "72".into())]);
         assert_eq!(Route::from_query(&r.to_query()), r);
     }
 

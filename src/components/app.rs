@@ -6,6 +6,7 @@ use super::builder::BuilderPage;
 use super::decoder::DecoderPage;
 use super::gallery::GalleryPage;
 use super::live::LivePage;
+use crate::model::gallery::GalleryItem;
 use crate::url::{BuildQuery, DecodeQuery, Route, Tab};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
@@ -163,7 +164,32 @@ pub fn App() -> Html {
         })
     };
 
+    let close_example = {
+        let route = route.clone();
+        let generation = generation.clone();
+        Callback::from(move |_: MouseEvent| {
+            let mut r = route.borrow_mut();
+            r.example.clear();
+            write_url(&r, false);
+            // Re-render without the note (the pages keep their state).
+            generation.set(*generation);
+        })
+    };
     let r = route.borrow().clone();
+    let example_note = match (*tab, GalleryItem::find(&r.example)) {
+        (Tab::Decode | Tab::Build, Some(e)) if !r.embed => html! {
+            <aside class="example-note" aria-label="About this example">
+                <div>
+                    <strong>{ e.title }</strong>
+                    <p>{ e.text }</p>
+                    <p class="gallery-lesson"><strong>{ "Lesson: " }</strong>{ e.lesson }</p>
+                </div>
+                <button type="button" class="example-note-close" aria-label="Close the explanation"
+                    onclick={close_example}>{ "×" }</button>
+            </aside>
+        },
+        _ => html! {},
+    };
     let embed = r.embed;
     let g = *generation;
     let page = match *tab {
@@ -174,7 +200,9 @@ pub fn App() -> Html {
             <BuilderPage key={format!("b{g}")} initial={r.build.clone()} {embed}
                 on_change={on_build_change} on_decode={on_open_decoder} />
         },
-        Tab::Gallery => html! { <GalleryPage on_open={open.clone()} /> },
+        Tab::Gallery => {
+            html! { <GalleryPage current={r.example.clone()} on_open={open.clone()} /> }
+        }
         Tab::Live => html! { <LivePage /> },
     };
     let tabs = Tab::ALL.into_iter().map(|t| {
@@ -213,6 +241,7 @@ pub fn App() -> Html {
                 <nav class="tabs" role="tablist" aria-label="Views">{ for tabs }</nav>
             }
             <main id="tab-panel" role="tabpanel" aria-labelledby={format!("tab-{}", tab.as_str())}>
+                { example_note }
                 { page }
             </main>
             <div id="error-banner" class="error-banner" role="alert" hidden=true></div>
