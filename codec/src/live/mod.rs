@@ -48,7 +48,7 @@ pub use node::{
 use crate::conn::Side;
 use crate::export::pcapng::{self, PcapngError, PcapngOptions, TcpConversation};
 use crate::input::conversation::{Chunk as ConvChunk, Conversation};
-use crate::report::{decode_conversations, DecodeOptions, Report};
+use crate::report::{decode_conversations, DecodeOptions, Report, Source};
 use crate::session::{Protocol, ProtocolChoice};
 
 /// Bytes one side sent in one go, and when.
@@ -181,6 +181,8 @@ pub fn decode_recordings(recordings: &[&Recording], cookie: Option<&[u8]>) -> Ti
         let r = decode_conversations(std::slice::from_ref(&rec.conversation()), &opts);
         for mut f in r.frames {
             f.stream = Some(i);
+            // The recorder knows who sent what.
+            f.direction_source = Source::Given;
             f.direction_reason = format!(
                 "recorded live: sent by {}",
                 match (f.side, rec.protocol) {
