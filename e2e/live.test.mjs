@@ -251,6 +251,12 @@ test("the page connects to the node as a hidden node and calls erlang:node() thr
   for (const frame of ["PORT_PLEASE2_REQ", "SEND_NAME", "CHALLENGE_REPLY", "CHALLENGE_ACK", "REG_SEND"]) {
     assert.match(t, new RegExp(frame), `${frame} in the transcript`);
   }
+  await page.locator("#live-transcript tr.live-frame", { hasText: "CHALLENGE_ACK" }).first().click();
+  await page.locator("#live-frame-detail").waitFor(WAIT);
+  // LIVE_SCREENSHOT=path.png: a picture of the connected panel (README).
+  if (process.env.LIVE_SCREENSHOT) {
+    await page.screenshot({ path: process.env.LIVE_SCREENSHOT, fullPage: true });
+  }
   await page.locator("#live-node-disconnect").click();
   await status.getByText("closed").waitFor(WAIT);
 });

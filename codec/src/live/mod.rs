@@ -183,6 +183,7 @@ pub fn decode_recordings(recordings: &[&Recording], cookie: Option<&[u8]>) -> Ti
             f.stream = Some(i);
             // The recorder knows who sent what.
             f.direction_source = Source::Given;
+            f.line = None;
             f.direction_reason = format!(
                 "recorded live: sent by {}",
                 match (f.side, rec.protocol) {
@@ -195,7 +196,10 @@ pub fn decode_recordings(recordings: &[&Recording], cookie: Option<&[u8]>) -> Ti
             let t = rec.time_of(f.side, end).unwrap_or(rec.opened_ms);
             frames.push((t, f));
         }
-        connections.extend(r.connections);
+        connections.extend(r.connections.into_iter().map(|mut c| {
+            c.line = None;
+            c
+        }));
         notes.extend(r.notes);
     }
     // Stable: frames of one time keep their conversation's order.
