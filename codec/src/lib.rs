@@ -36,6 +36,7 @@ pub mod handshake;
 pub mod hex;
 pub mod input;
 pub mod lint;
+pub mod live;
 mod reader;
 pub mod report;
 pub mod session;

@@ -17,3 +17,4 @@ pub use frame_ref::FrameRc;
 pub use view::{frame_view, FrameView, Row, StatusView};
 pub mod gallery;
 pub mod builder;
+pub mod live;

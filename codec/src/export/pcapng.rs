@@ -234,6 +234,20 @@ pub fn write_conversations(
     payloads: &[Payload<'_>],
     opts: &PcapngOptions,
 ) -> Result<Vec<u8>, PcapngError> {
+    write_conversations_at(convs, payloads, &[], opts)
+}
+
+/// [`write_conversations`] with each payload's own timestamp
+/// (`times_ns[i]` for `payloads[i]`, nanoseconds since the Unix epoch; a
+/// connection's SYN takes its first payload's time, the FINs the last
+/// one's), as live mode records them. Payloads beyond `times_ns` are
+/// timed from [`PcapngOptions::start_ns`] and `step_ns`.
+pub fn write_conversations_at(
+    convs: &[TcpConversation],
+    payloads: &[Payload<'_>],
+    times_ns: &[u64],
+    opts: &PcapngOptions,
+) -> Result<Vec<u8>, PcapngError> {
     let mss = opts.mss.clamp(1, MAX_MSS);
     let mut out = Out::new(opts)?;
     let mut tcp: Vec<Tcp> = convs
@@ -253,7 +267,10 @@ pub fn write_conversations(
         })
         .collect();
     let mut opened: Vec<usize> = Vec::new();
-    for p in payloads {
+    for (i, p) in payloads.iter().enumerate() {
+        if let Some(&ns) = times_ns.get(i) {
+            out.at_ns = Some(ns);
+        }
         let t = tcp.get_mut(p.conversation).ok_or_else(|| {
             PcapngError(format!(
                 "a payload names conversation {}, there are {}",
@@ -297,6 +314,8 @@ struct Out {
     start_ns: u64,
     step_ns: u64,
     tcp_checksums: bool,
+    /// The timestamp of the packets being written, when given.
+    at_ns: Option<u64>,
 }
 
 fn err(e: impl fmt::Display) -> PcapngError {
@@ -332,6 +351,7 @@ impl Out {
             start_ns: opts.start_ns,
             step_ns: opts.step_ns,
             tcp_checksums: opts.tcp_checksums,
+            at_ns: None,
         })
     }
 
@@ -378,9 +398,10 @@ impl Out {
             *s = s.wrapping_add(advance);
         }
         self.ip_id = self.ip_id.wrapping_add(1);
-        let ts = self
-            .start_ns
-            .saturating_add(self.packets.saturating_mul(self.step_ns));
+        let ts = self.at_ns.unwrap_or_else(|| {
+            self.start_ns
+                .saturating_add(self.packets.saturating_mul(self.step_ns))
+        });
         self.packets = self.packets.saturating_add(1);
         let original_len = u32::try_from(packet.len()).map_err(err)?;
         self.w
