@@ -12,3 +12,4 @@ pub use examples::EXAMPLES;
 pub use frame_ref::FrameRc;
 pub use view::{frame_view, report_view, FrameView, InputErrorView, ReportView, Row, StatusView};
 pub mod gallery;
+pub mod tap;
