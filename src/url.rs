@@ -24,11 +24,13 @@ pub enum Tab {
     Gallery,
     /// Talk to a real epmd and real nodes through the bridge.
     Live,
+    /// Watch and lint a program's traffic through the bridge's taps.
+    Tap,
 }
 
 impl Tab {
     /// Every tab, in the order the page shows them.
-    pub const ALL: [Tab; 4] = [Tab::Decode, Tab::Build, Tab::Gallery, Tab::Live];
+    pub const ALL: [Tab; 5] = [Tab::Decode, Tab::Build, Tab::Gallery, Tab::Live, Tab::Tap];
 
     /// The `tab=` value (and the element id suffix).
     pub fn as_str(self) -> &'static str {
@@ -37,6 +39,7 @@ impl Tab {
             Tab::Build => "build",
             Tab::Gallery => "gallery",
             Tab::Live => "live",
+            Tab::Tap => "tap",
         }
     }
 
@@ -47,6 +50,7 @@ impl Tab {
             Tab::Build => "Build",
             Tab::Gallery => "Learn",
             Tab::Live => "Live",
+            Tab::Tap => "Tap",
         }
     }
 
@@ -187,8 +191,11 @@ impl Route {
             Tab::Live => {
                 q.append_pair("tab", "live");
             }
+            Tab::Tap => {
+                q.append_pair("tab", "tap");
+            }
         }
-        if !self.example.is_empty() && self.tab != Tab::Live {
+        if !self.example.is_empty() && !matches!(self.tab, Tab::Live | Tab::Tap) {
             q.append_pair("example", &self.example);
         }
         if self.embed {
@@ -249,6 +256,8 @@ mod tests {
     fn tabs_and_embed() {
         assert_eq!(Route::from_query("?tab=gallery").tab, Tab::Gallery);
         assert_eq!(Route::from_query("?tab=live").tab, Tab::Live);
+        assert_eq!(Route::from_query("?tab=tap").tab, Tab::Tap);
+        assert_eq!(Route::from_query("?tab=tap").to_query(), "?tab=tap");
         assert_eq!(Route::from_query("?tab=nonsense").tab, Tab::Decode);
         assert_eq!(Route::from_query("").tab, Tab::Decode);
         assert!(Route::from_query("?decode=00&embed=1").embed);

@@ -64,7 +64,7 @@ impl Serialize for Lint {
 }
 
 /// Every lint id with a one-line explanation.
-pub const IDS: [(&str, &str); 9] = [
+pub const IDS: [(&str, &str); 14] = [
     ("ascii-decimal", "the numbers were written as decimal text (\"120 9506 77 ...\" sent as ASCII digits) instead of binary fields"),
     ("missing-length-prefix", "an EPMD request without its 2-byte big-endian length prefix"),
     ("one-byte-nlen", "a name length written as 1 byte (ALIVE2_REQ's Nlen is 2 bytes; PORT_PLEASE2_REQ has no Nlen at all)"),
@@ -74,6 +74,11 @@ pub const IDS: [(&str, &str); 9] = [
     ("versions-swapped", "HighestVersion and LowestVersion in the wrong order (HighestVersion comes first)"),
     ("handshake-to-epmd", "a node handshake send_name (N or n) sent to epmd instead of to the node"),
     ("epmd-to-node", "an EPMD request sent to a node's distribution port instead of to epmd"),
+    ("wrong-length-prefix", "an EPMD request whose 2-byte length prefix does not count the request (it counts itself, is 1 byte, or is off)"),
+    ("little-endian-field", "a length or a version written low byte first (every EPMD integer is big-endian)"),
+    ("digest-mismatch", "a handshake digest that does not match MD5(cookie ++ challenge) for the cookie given"),
+    ("bytes-after-alive2", "bytes sent on a registration socket after ALIVE2_REQ: epmd drops the registration and closes"),
+    ("closed-after-alive2", "the registration socket closed right after ALIVE2_REQ: the registration lives only while it is open, so the name disappears"),
 ];
 
 fn lint(id: &'static str, offset: usize, message: String, corrected: Option<Vec<u8>>) -> Lint {
@@ -162,6 +167,12 @@ pub fn epmd_frame(f: &Frame, rest: &[u8]) -> Vec<Lint> {
         if !complete || f.type_name == "UNKNOWN" {
             out.extend(missing_prefix(rest, o));
             out.extend(one_byte_nlen_alive2(b, o));
+            if out.is_empty() {
+                out.extend(le_length(rest, o));
+            }
+            if out.is_empty() {
+                out.extend(wrong_prefix(rest, o));
+            }
         }
     }
     if f.side == Side::Initiator {
@@ -184,15 +195,44 @@ pub fn epmd_frame(f: &Frame, rest: &[u8]) -> Vec<Lint> {
 /// Lints for one frame of a node connection: an EPMD request where the
 /// node expects its handshake.
 pub fn dist_frame(f: &Frame) -> Vec<Lint> {
-    if f.protocol != Protocol::Dist || f.phase != Phase::Handshake || f.side != Side::Initiator {
-        return Vec::new();
+    let mut out = Vec::new();
+    if f.protocol != Protocol::Dist || f.phase != Phase::Handshake {
+        return out;
     }
-    if f.status.is_complete() && f.type_name != "UNKNOWN" {
-        return Vec::new();
+    out.extend(digest_mismatch(f));
+    if f.side != Side::Initiator || (f.status.is_complete() && f.type_name != "UNKNOWN") {
+        return out;
     }
-    epmd_to_node(&f.bytes, f.offset, "the node")
-        .into_iter()
-        .collect()
+    out.extend(epmd_to_node(&f.bytes, f.offset, "the node"));
+    out
+}
+
+/// A CHALLENGE_REPLY / CHALLENGE_ACK whose digest the session checked
+/// against the cookie given, and found wrong.
+fn digest_mismatch(f: &Frame) -> Option<Lint> {
+    let field = |k: &str| f.fields.iter().find(|(n, _)| n == k).map(|(_, v)| v);
+    if field("digest_ok") != Some(&crate::span::Value::Bool(false)) {
+        return None;
+    }
+    let crate::span::Value::Text(expected) = field("expected_digest")? else {
+        return None;
+    };
+    let want = crate::input::parse_hex(expected).ok()?.bytes;
+    let at = f.bytes.len().checked_sub(16)?;
+    let got = f.bytes.get(at..)?;
+    let mut fixed = f.bytes.get(..at)?.to_vec();
+    fixed.extend_from_slice(&want);
+    Some(lint(
+        "digest-mismatch",
+        f.offset + at,
+        format!(
+            "the {} digest {} is not MD5(cookie ++ challenge) for the cookie given ({}): the peer answers by closing the connection (\"Connection attempt from node ... rejected\", or the initiator logs a bad digest). Either the two nodes have different cookies, or the digest is computed wrongly: it is the 16-byte MD5 of the cookie text followed by the other side's challenge as unsigned decimal text",
+            if f.type_name.contains("ACK") { "CHALLENGE_ACK" } else { "CHALLENGE_REPLY" },
+            spaced(got),
+            spaced(&want)
+        ),
+        Some(fixed),
+    ))
 }
 
 fn epmd_to_node(b: &[u8], o: usize, to: &str) -> Option<Lint> {
@@ -220,7 +260,28 @@ fn message_lints(m: &EpmdMessage, b: &[u8], o: usize) -> Vec<Lint> {
             if let Some(l) = le_port(r.port, 3, b, o, "ALIVE2_REQ") {
                 out.push(l);
             }
-            if r.highest_version < r.lowest_version {
+            let le = |v: u16| v > 0xff && (1..=6).contains(&v.swap_bytes());
+            if le(r.highest_version) || le(r.lowest_version) {
+                let fix = |v: u16| if le(v) { v.swap_bytes() } else { v };
+                let fixed = Alive2Req {
+                    highest_version: fix(r.highest_version),
+                    lowest_version: fix(r.lowest_version),
+                    ..r.clone()
+                };
+                out.push(lint(
+                    "little-endian-field",
+                    o + if le(r.highest_version) { 7 } else { 9 },
+                    format!(
+                        "HighestVersion {} / LowestVersion {} (bytes {}): a version written low byte first? epmd stores them as read and echoes them in PORT2_RESP, so nodes looking this one up see a distribution version they do not speak. Big-endian they are {} / {}",
+                        r.highest_version,
+                        r.lowest_version,
+                        spaced(b.get(7..11).unwrap_or(&[])),
+                        fixed.highest_version,
+                        fixed.lowest_version
+                    ),
+                    encode(EpmdMessage::Alive2Req(fixed)),
+                ));
+            } else if r.highest_version < r.lowest_version {
                 let fixed = Alive2Req {
                     highest_version: r.lowest_version,
                     lowest_version: r.highest_version,
@@ -492,6 +553,137 @@ fn missing_prefix(rest: &[u8], o: usize) -> Option<Lint> {
         ),
         Some(corrected),
     ))
+}
+
+/// A prefix written low byte first, or an ALIVE2_REQ whose Nlen or Elen is.
+fn le_length(rest: &[u8], o: usize) -> Option<Lint> {
+    let [x, y, body @ ..] = rest else { return None };
+    let be = usize::from(u16::from_be_bytes([*x, *y]));
+    let le = usize::from(u16::from_le_bytes([*x, *y]));
+    if be != body.len() && le == body.len() && x != y {
+        let corrected = prefixed(body)?;
+        let m = whole_request(&corrected)?;
+        return Some(lint(
+            "little-endian-field",
+            o,
+            format!(
+                "the length prefix {} is written low byte first: epmd reads it big-endian as {be}{}. The request is {le} bytes: {}",
+                spaced(&[*x, *y]),
+                if be > usize::from(epmd::MAX_REQUEST_LEN) {
+                    ", more than it accepts, and closes the connection (\"invalid packet size\")".to_string()
+                } else {
+                    format!(" and waits for {} more bytes", be.saturating_sub(body.len()))
+                },
+                describe(&m, &corrected)
+            ),
+            Some(corrected),
+        ));
+    }
+    // ALIVE2_REQ with a right prefix and Nlen / Elen low byte first.
+    if be != body.len() || body.first() != Some(&ALIVE2_REQ) {
+        return None;
+    }
+    let n = be16(body, 9)?;
+    for (nswap, eswap) in [(true, false), (false, true), (true, true)] {
+        let nlen = usize::from(if nswap { n.swap_bytes() } else { n });
+        let Some(e) = be16(body, 11 + nlen) else {
+            continue;
+        };
+        let elen = usize::from(if eswap { e.swap_bytes() } else { e });
+        if 13 + nlen + elen != body.len() || (nswap && n == n.swap_bytes()) {
+            continue;
+        }
+        let mut fixed = body.to_vec();
+        if nswap {
+            fixed.get_mut(9..11)?.reverse();
+        }
+        if eswap {
+            fixed.get_mut(11 + nlen..13 + nlen)?.reverse();
+        }
+        let corrected = prefixed(&fixed)?;
+        whole_request(&corrected)?;
+        let which = match (nswap, eswap) {
+            (true, false) => "Nlen",
+            (false, true) => "Elen",
+            _ => "Nlen and Elen",
+        };
+        return Some(lint(
+            "little-endian-field",
+            o + if nswap { 11 } else { 15 + nlen },
+            format!(
+                "{which} written low byte first: epmd reads {} as {} and the request does not hold that many bytes, so it logs a size error and closes without a reply. Big-endian: Nlen {nlen}, Elen {elen}",
+                if nswap { spaced(body.get(9..11).unwrap_or(&[])) } else { spaced(body.get(11 + nlen..13 + nlen).unwrap_or(&[])) },
+                if nswap { n } else { e },
+            ),
+            Some(corrected),
+        ));
+    }
+    None
+}
+
+/// A prefix that is there but does not count the request: it counts itself,
+/// is one byte, or is off.
+fn wrong_prefix(rest: &[u8], o: usize) -> Option<Lint> {
+    // A 1-byte length: `11 78 ...`.
+    if let [n, code, ..] = rest {
+        let body = rest.get(1..)?;
+        if usize::from(*n) == body.len() && epmd::request_name(*code).is_some() {
+            let corrected = prefixed(body)?;
+            if let Some(m) = whole_request(&corrected) {
+                return Some(lint(
+                    "wrong-length-prefix",
+                    o,
+                    format!(
+                        "a 1-byte length {n:02x}: the prefix is 2 bytes, so epmd reads {} as the length {} and {}. With a 2-byte prefix: {}",
+                        spaced(rest.get(..2).unwrap_or(&[])),
+                        u16::from_be_bytes([*n, *code]),
+                        if u16::from_be_bytes([*n, *code]) > epmd::MAX_REQUEST_LEN { "closes the connection (\"invalid packet size\")" } else { "waits for bytes that never come" },
+                        describe(&m, &corrected)
+                    ),
+                    Some(corrected),
+                ));
+            }
+        }
+    }
+    let [x, y, body @ ..] = rest else { return None };
+    let declared = usize::from(u16::from_be_bytes([*x, *y]));
+    if declared == body.len() || epmd::request_name(*body.first()?).is_none() {
+        return None;
+    }
+    let n = body_len(body);
+    let corrected = prefixed(body.get(..n)?)?;
+    let m = whole_request(&corrected)?;
+    let why = if declared == n + 2 {
+        "it counts the 2 prefix bytes too; the length excludes itself".to_string()
+    } else {
+        format!("the request is {n} bytes")
+    };
+    let effect = if declared > body.len() {
+        format!(
+            "epmd waits for {} more bytes (and closes after 60 s, or when more arrive in the same read)",
+            declared - body.len()
+        )
+    } else {
+        format!(
+            "epmd reads more bytes than announced in one read and closes without a reply (\"got {} bytes in packet, expected {declared}\")",
+            body.len()
+        )
+    };
+    Some(lint(
+        "wrong-length-prefix",
+        o,
+        format!(
+            "the length prefix says {declared} ({}), but {why}: {effect}. Right: {}",
+            spaced(&[*x, *y]),
+            describe(&m, &corrected)
+        ),
+        Some(corrected),
+    ))
+}
+
+/// `PORT_PLEASE2_REQ 00 05 7a ...`.
+fn describe(m: &EpmdMessage, bytes: &[u8]) -> String {
+    format!("{} {}", m.type_name(), spaced(bytes))
 }
 
 /// A reply sent with a request's length prefix.
@@ -844,6 +1036,164 @@ pub fn report(r: &mut Report) {
                 f.lint.push(l);
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------- connections
+
+/// What a tap saw of one connection besides its bytes: when each chunk
+/// arrived and who closed, with times in milliseconds (any origin).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Timeline {
+    /// Per chunk, in order: the side that sent it, the end offset of the
+    /// chunk in that side's byte stream, and when it arrived.
+    pub chunks: Vec<(Side, usize, u64)>,
+    /// Who closed (or half-closed) their side, in order, and when.
+    pub closes: Vec<(Side, u64)>,
+}
+
+impl Timeline {
+    /// When the byte at `offset` of `side`'s stream arrived.
+    fn time_of(&self, side: Side, offset: usize) -> Option<u64> {
+        self.chunks
+            .iter()
+            .find(|(s, end, _)| *s == side && *end > offset)
+            .map(|(_, _, t)| *t)
+    }
+
+    /// The chunk holding byte `offset` of `side`'s stream also holds `later`.
+    fn same_chunk(&self, side: Side, offset: usize, later: usize) -> bool {
+        let mut start = 0;
+        for (s, end, _) in &self.chunks {
+            if *s != side {
+                continue;
+            }
+            if (start..*end).contains(&offset) {
+                return (start..*end).contains(&later);
+            }
+            start = *end;
+        }
+        false
+    }
+
+    fn closed(&self, side: Side) -> Option<u64> {
+        self.closes
+            .iter()
+            .find(|(s, _)| *s == side)
+            .map(|(_, t)| *t)
+    }
+}
+
+/// How soon after ALIVE2_REQ a close counts as "right after" (ms).
+pub const CLOSED_RIGHT_AFTER_MS: u64 = 2000;
+
+/// Lints about one whole EPMD conversation (`frames` are its frames, both
+/// sides, in order): bytes sent on the registration socket after
+/// ALIVE2_REQ, and the registration socket closed right after it.
+pub fn connection(frames: &mut [Frame], t: &Timeline) {
+    let is_alive2 = |f: &Frame| {
+        f.protocol == Protocol::Epmd
+            && f.side == Side::Initiator
+            && f.type_name == "ALIVE2_REQ"
+            && f.status.is_complete()
+    };
+    let Some(i) = frames.iter().position(is_alive2) else {
+        return;
+    };
+    let Some(req) = frames.get(i).cloned() else {
+        return;
+    };
+    let name = req
+        .fields
+        .iter()
+        .find(|(k, _)| k == "name")
+        .and_then(|(_, v)| match v {
+            crate::span::Value::Text(s) => Some(s.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let end = req.offset + req.bytes.len();
+    let reply = frames
+        .iter()
+        .find(|f| {
+            f.side == Side::Acceptor && matches!(f.type_name, "ALIVE2_X_RESP" | "ALIVE2_RESP")
+        })
+        .map(|f| {
+            let ok = f
+                .fields
+                .iter()
+                .any(|(k, v)| k == "result" && v.as_u64() == Some(0));
+            (ok, f.offset)
+        });
+    let later = frames
+        .iter()
+        .skip(i + 1)
+        .position(|f| f.side == Side::Initiator && !f.bytes.is_empty())
+        .map(|p| p + i + 1);
+    if let Some(j) = later {
+        let Some(f) = frames.get_mut(j) else { return };
+        if f.lint.iter().any(|l| l.id == "bytes-after-alive2") {
+            return;
+        }
+        let together = t.same_chunk(Side::Initiator, end.saturating_sub(1), f.offset);
+        let what = match reply {
+            Some((true, _)) => format!(
+                "epmd had registered {name:?}; on these bytes it logs \"got more than expected on ALIVE socket\", unregisters {name:?} and closes the connection"
+            ),
+            Some((false, _)) => "epmd had refused the registration; on these bytes it closes the connection".to_string(),
+            None if together => format!(
+                "they came in the same read as the ALIVE2_REQ, so epmd refuses the whole packet (\"got {} bytes in packet, expected {}\"): no reply, nothing registered, connection closed",
+                req.bytes.len().saturating_sub(2) + f.bytes.len(),
+                req.bytes.len().saturating_sub(2)
+            ),
+            None => format!(
+                "epmd drops the registration of {name:?} and closes the connection (\"got more than expected on ALIVE socket\")"
+            ),
+        };
+        f.lint.push(lint(
+            "bytes-after-alive2",
+            f.offset,
+            format!(
+                "{} sent on the registration socket after ALIVE2_REQ: {what}. A registration socket carries the ALIVE2_REQ and nothing else; send other requests (PORT_PLEASE2_REQ, NAMES_REQ) on new connections. The corrected bytes are the ALIVE2_REQ alone",
+                bytes_word_of(f.bytes.len())
+            ),
+            Some(req.bytes.clone()),
+        ));
+        return;
+    }
+    let Some(closed) = t.closed(Side::Initiator) else {
+        return;
+    };
+    if t.closed(Side::Acceptor).is_some_and(|a| a < closed) || matches!(reply, Some((false, _))) {
+        return;
+    }
+    let after = t
+        .time_of(Side::Initiator, end.saturating_sub(1))
+        .map(|at| closed.saturating_sub(at));
+    if after.is_some_and(|ms| ms > CLOSED_RIGHT_AFTER_MS) {
+        return;
+    }
+    let Some(f) = frames.get_mut(i) else { return };
+    if f.lint.iter().any(|l| l.id == "closed-after-alive2") {
+        return;
+    }
+    f.lint.push(lint(
+        "closed-after-alive2",
+        f.offset,
+        format!(
+            "the client closed this socket {}after its ALIVE2_REQ{}: a registration lives only as long as the connection that made it, so epmd unregistered {name:?} at once and nodes looking it up get \"not found\" (77 01). Keep the socket open (and send nothing more on it) for as long as the node should be reachable; close it to unregister",
+            after.map(|ms| format!("{ms} ms ")).unwrap_or_default(),
+            if reply.is_none() { ", before epmd's reply arrived" } else { "" }
+        ),
+        None,
+    ));
+}
+
+fn bytes_word_of(n: usize) -> String {
+    if n == 1 {
+        "1 byte".to_string()
+    } else {
+        format!("{n} bytes")
     }
 }
 

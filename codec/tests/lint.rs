@@ -339,3 +339,222 @@ fn every_id_is_tested_and_documented() {
         );
     }
 }
+
+// ------------------------------------------------------------ tap mode (issue 8)
+
+#[test]
+fn wrong_length_prefix() {
+    // The prefix counts itself.
+    let l = expect(
+        "0010 78afca4d00000600050001620000",
+        &DecodeOptions::default(),
+        "wrong-length-prefix",
+        Some(ALIVE2_REQ),
+    );
+    assert!(
+        l.message.contains("counts the 2 prefix bytes"),
+        "{}",
+        l.message
+    );
+    // A 1-byte length.
+    let l = expect(
+        "0e78afca4d00000600050001620000",
+        &DecodeOptions::default(),
+        "wrong-length-prefix",
+        Some(ALIVE2_REQ),
+    );
+    assert!(l.message.contains("1-byte length"), "{}", l.message);
+    // One too many.
+    expect(
+        "00037a62",
+        &DecodeOptions::default(),
+        "wrong-length-prefix",
+        Some("00027a62"),
+    );
+}
+
+#[test]
+fn little_endian_field() {
+    // The prefix low byte first: epmd reads 0x0e00 = 3584.
+    let l = expect(
+        "0e0078afca4d00000600050001620000",
+        &DecodeOptions::default(),
+        "little-endian-field",
+        Some(ALIVE2_REQ),
+    );
+    assert!(l.message.contains("3584"), "{}", l.message);
+    expect(
+        "02007a62",
+        &DecodeOptions::default(),
+        "little-endian-field",
+        Some("00027a62"),
+    );
+    // Nlen low byte first.
+    let l = expect(
+        "000e78afca4d0000060005010062 0000",
+        &DecodeOptions::default(),
+        "little-endian-field",
+        Some(ALIVE2_REQ),
+    );
+    assert!(l.message.contains("Nlen"), "{}", l.message);
+    // Versions low byte first: epmd accepts them as 1536 / 1280.
+    let l = expect(
+        "000e78afca4d0006000500 0001620000",
+        &DecodeOptions::default(),
+        "little-endian-field",
+        Some(ALIVE2_REQ),
+    );
+    assert!(l.message.contains("1536"), "{}", l.message);
+}
+
+#[test]
+fn digest_mismatch() {
+    // c (cookie wrongcookie) pings b (cookie corpuscookie): checked with
+    // b's cookie, c's CHALLENGE_REPLY digest is wrong; with c's, right.
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/vectors/dist/dist_wrong_cookie.streams.txt",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let with = |cookie: &str| {
+        decode_text(
+            &text,
+            &DecodeOptions {
+                cookie: Some(cookie.as_bytes().to_vec()),
+                ..DecodeOptions::default()
+            },
+        )
+    };
+    let r = with("corpuscookie");
+    let found: Vec<(&erldist_codec::Frame, &Lint)> = r
+        .frames
+        .iter()
+        .flat_map(|f| f.lint.iter().map(move |l| (f, l)))
+        .filter(|(_, l)| l.id == "digest-mismatch")
+        .collect();
+    assert_eq!(found.len(), 1, "{:#?}", lints(&r));
+    let (f, l) = found[0];
+    assert_eq!(f.type_name, "CHALLENGE_REPLY");
+    assert_eq!(l.offset, f.offset + f.bytes.len() - 16);
+    let fixed = l.corrected.as_ref().unwrap();
+    assert_eq!(fixed.len(), f.bytes.len());
+    assert_eq!(fixed[..fixed.len() - 16], f.bytes[..f.bytes.len() - 16]);
+    let expected = f
+        .fields
+        .iter()
+        .find(|(k, _)| k == "expected_digest")
+        .map(|(_, v)| format!("{v:?}"))
+        .unwrap();
+    assert!(expected.contains(&hex::encode(&fixed[fixed.len() - 16..])));
+    let r = with("wrongcookie");
+    assert!(!lints(&r).iter().any(|l| l.id == "digest-mismatch"));
+}
+
+/// One epmd conversation from (side, hex, ms) chunks, decoded and linted
+/// as a tap does it.
+fn tap_conversation(
+    chunks: &[(erldist_codec::conn::Side, &str, u64)],
+    closes: &[(erldist_codec::conn::Side, u64)],
+) -> Report {
+    use erldist_codec::input::conversation::{Chunk, Conversation};
+    use erldist_codec::lint::Timeline;
+    let conv = Conversation {
+        label: "tap 1".into(),
+        chunks: chunks
+            .iter()
+            .map(|(side, h, _)| Chunk {
+                side: *side,
+                bytes: parse_hex(h).unwrap().bytes,
+                line: 0,
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let mut r = erldist_codec::report::decode_conversations(&[conv], &opts(ProtocolChoice::Epmd));
+    let mut t = Timeline::default();
+    let mut ends = [0usize; 2];
+    for (side, h, ms) in chunks {
+        let i = usize::from(*side == erldist_codec::conn::Side::Acceptor);
+        ends[i] += parse_hex(h).unwrap().bytes.len();
+        t.chunks.push((*side, ends[i], *ms));
+    }
+    t.closes = closes.to_vec();
+    erldist_codec::lint::connection(&mut r.frames, &t);
+    r
+}
+
+#[test]
+fn bytes_after_alive2() {
+    use erldist_codec::conn::Side::*;
+    // Registered, then a PORT_PLEASE2_REQ on the same socket.
+    let r = tap_conversation(
+        &[
+            (Initiator, ALIVE2_REQ, 0),
+            (Acceptor, "7600 6b059442", 1),
+            (Initiator, "00027a62", 5),
+            (Initiator, "", 5),
+        ],
+        &[(Acceptor, 6)],
+    );
+    let l: Vec<&Lint> = lints(&r)
+        .into_iter()
+        .filter(|l| l.id == "bytes-after-alive2")
+        .collect();
+    assert_eq!(l.len(), 1, "{:#?}", lints(&r));
+    assert_eq!(l[0].offset, 16);
+    assert!(
+        l[0].message.contains("unregisters \"b\""),
+        "{}",
+        l[0].message
+    );
+    assert_eq!(hex::encode(l[0].corrected.as_deref().unwrap()), ALIVE2_REQ);
+    assert!(!lints(&r).iter().any(|l| l.id == "closed-after-alive2"));
+    // The same bytes in one read: refused whole.
+    let r = tap_conversation(
+        &[(Initiator, "000e78afca4d0000060005000162000000027a62", 0)],
+        &[(Acceptor, 1)],
+    );
+    let l = lints(&r)
+        .into_iter()
+        .find(|l| l.id == "bytes-after-alive2")
+        .expect("bytes-after-alive2");
+    assert!(
+        l.message.contains("got 18 bytes in packet, expected 14"),
+        "{}",
+        l.message
+    );
+}
+
+#[test]
+fn closed_after_alive2() {
+    use erldist_codec::conn::Side::*;
+    let alive = [
+        (Initiator, ALIVE2_REQ, 1000),
+        (Acceptor, "76006b059442", 1001),
+    ];
+    // Closed 30 ms after: the finding.
+    let r = tap_conversation(&alive, &[(Initiator, 1030)]);
+    let l = lints(&r)
+        .into_iter()
+        .find(|l| l.id == "closed-after-alive2")
+        .expect("closed-after-alive2");
+    assert_eq!(l.offset, 0);
+    assert!(l.message.contains("30 ms"), "{}", l.message);
+    assert!(l.message.contains("unregistered \"b\""), "{}", l.message);
+    // Closed before the reply came.
+    let r = tap_conversation(&alive[..1], &[(Initiator, 1002)]);
+    let l = lints(&r)
+        .into_iter()
+        .find(|l| l.id == "closed-after-alive2")
+        .unwrap();
+    assert!(l.message.contains("before epmd's reply"), "{}", l.message);
+    // Held for a minute, then closed: a normal unregistration.
+    let r = tap_conversation(&alive, &[(Initiator, 61_000)]);
+    assert!(lints(&r).is_empty(), "{:#?}", lints(&r));
+    // Still open: nothing.
+    let r = tap_conversation(&alive, &[]);
+    assert!(lints(&r).is_empty());
+    // epmd closed first (a refused request): not the client's doing.
+    let r = tap_conversation(&alive[..1], &[(Acceptor, 1001), (Initiator, 1002)]);
+    assert!(lints(&r).is_empty());
+}

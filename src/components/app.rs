@@ -6,6 +6,7 @@ use super::builder::BuilderPage;
 use super::decoder::DecoderPage;
 use super::gallery::GalleryPage;
 use super::live::LivePage;
+use super::tap::TapPage;
 use crate::model::gallery::GalleryItem;
 use crate::url::{BuildQuery, DecodeQuery, Route, Tab};
 use wasm_bindgen::closure::Closure;
@@ -204,6 +205,7 @@ pub fn App() -> Html {
             html! { <GalleryPage current={r.example.clone()} on_open={open.clone()} /> }
         }
         Tab::Live => html! { <LivePage /> },
+        Tab::Tap => html! { <TapPage /> },
     };
     let tabs = Tab::ALL.into_iter().map(|t| {
         let selected = t == *tab;

@@ -8,6 +8,7 @@
 //! - [`decoder`]: paste or drop anything, the frame list, the sequence view.
 //! - [`gallery`]: worked examples that open in the builder or decoder.
 //! - [`live`]: talk to a real epmd and real nodes through the bridge.
+//! - [`tap`]: watch and lint a program's traffic through the bridge's taps.
 
 mod app;
 pub mod builder;
@@ -15,5 +16,6 @@ pub mod decoder;
 pub mod frame;
 pub mod gallery;
 pub mod live;
+pub mod tap;
 
 pub use app::App;

@@ -18,3 +18,4 @@ pub use view::{frame_view, FrameView, Row, StatusView};
 pub mod gallery;
 pub mod builder;
 pub mod live;
+pub mod tap;

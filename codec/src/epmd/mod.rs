@@ -21,6 +21,7 @@
 mod fields;
 mod messages;
 mod text;
+pub mod server;
 
 pub use fields::{
     encode_fields, field_schema, message_from_fields, message_types, FieldInfo, FieldKind, Fields,
