@@ -3,7 +3,6 @@
 //! as its receiver reads it, complete and to the same values; overridden
 //! derived fields give errors at the right byte, explained.
 
-
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

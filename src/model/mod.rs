@@ -15,7 +15,7 @@ pub mod view;
 pub use examples::EXAMPLES;
 pub use frame_ref::FrameRc;
 pub use view::{frame_view, FrameView, Row, StatusView};
-pub mod gallery;
 pub mod builder;
+pub mod gallery;
 pub mod live;
 pub mod tap;

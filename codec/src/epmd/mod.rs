@@ -20,8 +20,8 @@
 
 mod fields;
 mod messages;
-mod text;
 pub mod server;
+mod text;
 
 pub use fields::{
     encode_fields, field_schema, message_from_fields, message_types, FieldInfo, FieldKind, Fields,
