@@ -1,7 +1,7 @@
 // Browser tests of the page around the tabs: the tabs themselves, the
 // "Learn" gallery opening its examples in the decoder and the builder with
 // their explanation, the back button restoring the URL's state, the theme
-// switch, embed mode, and the JS API page's isolation from the app.
+// switch, embed mode and the panic banner (the JS API page: api.test.mjs).
 //
 // Run: node --test e2e/app.test.mjs   (after scripts/build-app.sh)
 
@@ -30,7 +30,7 @@ const query = () => new URL(page.url()).search;
 
 test("the tabs are a labelled tablist and each one shows its panel", async () => {
   const tabs = page.locator('nav[role="tablist"] [role="tab"]');
-  assert.deepEqual(await tabs.allInnerTexts(), ["Decode", "Build", "Learn", "Live"]);
+  assert.deepEqual(await tabs.allInnerTexts(), ["Decode", "Build", "Learn", "Live", "Tap"]);
   await page.locator("#tab-gallery").click();
   assert.equal(await page.locator("#tab-gallery").getAttribute("aria-selected"), "true");
   assert.equal(await page.locator("#tab-decode").getAttribute("aria-selected"), "false");
@@ -111,13 +111,6 @@ test("embed mode drops the header and tabs but keeps the decoder", async () => {
   assert.equal(await page.locator(".site-header").count(), 0);
   assert.equal(await page.locator('nav[role="tablist"]').count(), 0);
   assert.match(await page.locator(".page").getAttribute("class"), /is-embed/);
-});
-
-test("the JS API page uses the codec without rendering the app", async () => {
-  await page.goto(`${h.origin}/api-example.html`);
-  await page.waitForFunction(() => !document.getElementById("out")?.textContent.includes("loading"));
-  assert.equal(await page.locator("#tab-panel").count(), 0);
-  assert.match(await page.locator("#out").innerText(), /NAMES_REQ/);
 });
 
 test("a panic shows the error banner with a reload that keeps the URL", async () => {

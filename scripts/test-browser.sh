@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 say() { printf 'test-browser: %s\n' "$*" >&2; }
 
 scripts/build-app.sh
+# The live and tap tests drive the real bridge.
+cargo build -p erldist-bridge >&2
 
 if [ ! -x /usr/bin/chromium ]; then
     say "installing chromium"

@@ -15,4 +15,4 @@ if ! command -v erl >/dev/null 2>&1 || ! command -v epmd >/dev/null 2>&1; then
 fi
 echo "test-live: using $(command -v epmd) and $(command -v erl)" >&2
 
-exec cargo test -p erldist-codec --test live_epmd -- --nocapture --test-threads=1 "$@"
+exec cargo test -p erldist-codec --test live_epmd --test live_client --test live_dist -- --nocapture --test-threads=1 "$@"
