@@ -302,7 +302,8 @@ sock.on('close', () => console.log('CLOSED'));`,
   const explain = await c.locator(".tap-explain").innerText();
   assert.match(explain, /epmd logs "invalid packet size \(12594\)"/);
   assert.match(explain, /epmd closes the connection without a reply/);
-  assert.match(explain, /epmd ended the connection \(epmd closed the connection\)/);
+  assert.match(explain, /connection ended: epmd closed the connection \(20 bytes from the program, 0 from epmd\)/);
+  assert.match(await c.locator("article.frame").first().innerText(), /the tap saw the program send it/);
   // TAP_SCREENSHOT=path.png: the Tap view on the snippet (docs/tap-view.png).
   if (process.env.TAP_SCREENSHOT) {
     await c.locator("details.tap-code").first().locator("summary").click();

@@ -559,6 +559,16 @@ impl TapConn {
             ..DecodeOptions::default()
         };
         let mut r: Report = decode_conversations(std::slice::from_ref(&conv), &opts);
+        let server = self.server_name();
+        for f in &mut r.frames {
+            // The tap saw who sent each byte: no guess, no log line.
+            f.direction_source = erldist_codec::report::Source::Given;
+            f.direction_reason = match f.side {
+                Side::Initiator => "the tap saw the program send it".to_string(),
+                Side::Acceptor => format!("the tap saw {server} send it"),
+            };
+            f.line = None;
+        }
         let mut t = Timeline::default();
         let mut ends = [0usize; 2];
         for (side, bytes, us) in &self.chunks {
@@ -587,13 +597,8 @@ impl TapConn {
         }
         explain.extend(registration_news(&r.frames, self));
         if let Some(e) = &self.ended {
-            let who = match e.by {
-                By::Client => "the program".to_string(),
-                By::Server => self.server_name(),
-                By::Bridge => "the bridge".to_string(),
-            };
             explain.push(format!(
-                "{who} ended the connection ({}) after {sent} bytes from the program and {received} from {}",
+                "connection ended: {} ({sent} bytes from the program, {received} from {})",
                 e.reason,
                 self.server_name()
             ));
@@ -1333,7 +1338,9 @@ mod tests {
             "{explain}"
         );
         assert!(
-            explain.contains("epmd ended the connection (epmd closed the connection)"),
+            explain.contains(
+                "connection ended: epmd closed the connection (20 bytes from the program, 0 from epmd)"
+            ),
             "{explain}"
         );
     }
