@@ -51,18 +51,24 @@ pub fn ConnCard(props: &ConnCardProps) -> Html {
             </li>
         }
     });
-    let open = v.status == "open";
+    let open = c.ended.is_none();
     html! {
         <section class="tap-conn" data-conn={c.id.to_string()} data-target={c.target.clone()}
             aria-label={format!("Connection {}", c.id)}>
             <header class="tap-conn-head">
                 <strong>{ format!("#{} ", c.id) }</strong>
-                <span class="tap-peer">{ c.peer.clone() }</span>
+                <span class="tap-peer">{ c.client.clone() }</span>
                 { " → " }
                 <span class="tap-target">{ c.target.clone() }</span>
-                <span class="tap-via">{ format!(" (tap {})", c.tap) }</span>
+                if let Some(u) = &c.upstream {
+                    <span class="tap-upstream">{ format!(" at {u}") }</span>
+                }
+                <span class="tap-via">{ format!(" (tap {})", c.listen) }</span>
                 <span class="tap-bytes">{ format!(" {} bytes sent, {} received ", v.sent, v.received) }</span>
                 <span class={classes!("tap-status", (!open).then_some("is-closed"))}>{ v.status.clone() }</span>
+                if let Some(e) = &c.ended {
+                    <span class="tap-reason">{ format!(" {}", e.reason) }</span>
+                }
             </header>
             if !v.explain.is_empty() {
                 <ul class="tap-explain">

@@ -55,10 +55,12 @@ fn download(name: &str, bytes: &[u8]) {
 #[component]
 pub fn TapPage() -> Html {
     let state = use_mut_ref(TapState::default);
+    let socket_handle = use_mut_ref(|| None::<socket::TapSocket>);
     let connected = use_state(|| None::<bool>);
     let redraw = use_force_update();
     {
         let state = state.clone();
+        let socket_handle = socket_handle.clone();
         let connected = connected.clone();
         let redraw = redraw.clone();
         use_effect_with((), move |_| {
@@ -68,8 +70,9 @@ pub fn TapPage() -> Html {
                 }
                 redraw.force_update();
             });
-            let sock = socket::subscribe(state as Rc<RefCell<TapState>>, changed).ok();
-            move || drop(sock)
+            *socket_handle.borrow_mut() =
+                socket::subscribe(state as Rc<RefCell<TapState>>, changed).ok();
+            move || drop(socket_handle.borrow_mut().take())
         });
     }
     let s = state.borrow();
@@ -114,8 +117,62 @@ pub fn TapPage() -> Html {
         Some(true) => "subscribed to the bridge's taps",
         Some(false) => "not connected: run the page from erldist-bridge with --tap LISTEN=TARGET",
     };
-    let played = s.conns.iter().any(|c| c.target == "browser:epmd");
-    let names = s.epmd.names();
+    let taps = s.taps.iter().map(|t| {
+        let what = match (t.target.as_str(), &t.upstream) {
+            ("browser:epmd", _) => "epmd played by a page".to_string(),
+            (_, Some(u)) => format!("{} at {u}", t.target),
+            (target, None) => target.to_string(),
+        };
+        html! { <li data-tap={t.tap.to_string()}><code>{ t.listen.clone() }</code>{ format!(" → {what}") }</li> }
+    });
+    let played = s.browser_taps().map(|t| {
+        let tap = t.tap;
+        let mine = s.plays(tap);
+        let names = s.played.get(&tap).map(|p| p.names()).unwrap_or_default();
+        let log = s.played.get(&tap).map(|p| p.log.join("\n")).unwrap_or_default();
+        let who = match s.players.get(&tap).copied().flatten() {
+            _ if mine => "This page plays epmd here".to_string(),
+            Some(sub) => format!("Another page (subscriber {sub}) plays epmd here"),
+            None => "Nobody plays epmd here: connections are closed at once".to_string(),
+        };
+        let play = {
+            let state = state.clone();
+            let socket = socket_handle.clone();
+            let redraw = redraw.clone();
+            Callback::from(move |_: MouseEvent| {
+                let out = state.borrow_mut().play(tap);
+                if let Some(sock) = socket.borrow().as_ref() {
+                    for m in out {
+                        sock.send(&m);
+                    }
+                }
+                redraw.force_update();
+            })
+        };
+        html! {
+            <section class="tap-epmd" data-tap={tap.to_string()}
+                aria-label={format!("epmd played on {}", t.listen)}>
+                <h2>{ format!("browser:epmd on {}", t.listen) }</h2>
+                <p class={classes!("tap-player", mine.then_some("is-mine"))}>{ who }
+                    if !mine {
+                        { " " }<button type="button" class="tap-play" onclick={play}>{ "Play epmd on this page" }</button>
+                    }
+                </p>
+                if names.is_empty() {
+                    <p class="tap-names-empty">{ "No names registered." }</p>
+                } else {
+                    <ul class="tap-names">
+                        { for names.iter().map(|(n, p, cr)| html! {
+                            <li>{ format!("name {n} at port {p} (creation {cr})") }</li>
+                        }) }
+                    </ul>
+                }
+                <details><summary>{ "epmd's log" }</summary>
+                    <pre class="tap-epmd-log">{ log }</pre>
+                </details>
+            </section>
+        }
+    });
     html! {
         <div class="tap-page">
             <div class="tap-toolbar" role="toolbar" aria-label="Tap controls">
@@ -131,23 +188,10 @@ pub fn TapPage() -> Html {
                         value={s.cookie.clone()} oninput={on_cookie} />
                 </label>
             </div>
-            if played || !names.is_empty() {
-                <section class="tap-epmd" aria-label="The page's epmd">
-                    <h2>{ "This page plays epmd (browser:epmd)" }</h2>
-                    if names.is_empty() {
-                        <p class="tap-names-empty">{ "No names registered." }</p>
-                    } else {
-                        <ul class="tap-names">
-                            { for names.iter().map(|(n, p, cr)| html! {
-                                <li>{ format!("name {n} at port {p} (creation {cr})") }</li>
-                            }) }
-                        </ul>
-                    }
-                    <details><summary>{ "epmd's log" }</summary>
-                        <pre class="tap-epmd-log">{ s.epmd.log.join("\n") }</pre>
-                    </details>
-                </section>
+            if !s.taps.is_empty() {
+                <ul id="tap-taps" class="tap-taps" aria-label="The bridge's taps">{ for taps }</ul>
             }
+            { for played }
             if s.conns.is_empty() {
                 <p class="tap-empty">{ "No connection through a tap yet. Point your program at a tap port \
                     (erldist-bridge --tap 127.0.0.1:4370=epmd) and its bytes show up here, decoded and checked." }</p>

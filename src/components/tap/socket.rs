@@ -26,6 +26,13 @@ impl Drop for TapSocket {
     }
 }
 
+impl TapSocket {
+    /// Sends one command (a JSON text message) to the bridge.
+    pub fn send(&self, text: &str) {
+        let _ = self.ws.send_with_str(text);
+    }
+}
+
 /// `ws://<this host>/ws/tap` (`wss:` on an https page).
 pub fn tap_url() -> Option<String> {
     let loc = web_sys::window()?.location();
