@@ -12,3 +12,8 @@ pub use examples::EXAMPLES;
 pub use frame_ref::FrameRc;
 pub use view::{frame_view, report_view, FrameView, InputErrorView, ReportView, Row, StatusView};
 pub mod gallery;
+pub mod frame_export;
+pub mod frame_space;
+pub mod frame_state;
+pub mod hexview;
+pub mod tree;

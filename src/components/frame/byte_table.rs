@@ -1,45 +1,82 @@
-//! The annotated byte-layout table of a frame: one row per span.
+//! The annotated byte-layout table of a byte space: one row per span (groups
+//! head their indented children), then the bytes no span covers and the
+//! bytes still missing. Rows carry `data-row` for the shared hover and
+//! selection; only `limit` rows are built ("show more").
 
-use super::frame_card::error_row_id;
-use crate::model::{FrameView, Row};
+use crate::model::frame_space::SpaceModel;
+use crate::model::frame_state::{Action, ViewState};
+use crate::model::Row;
 use std::rc::Rc;
 use yew::prelude::*;
 
 /// Props of [`ByteTable`].
 #[derive(Properties, PartialEq)]
 pub struct ByteTableProps {
-    /// 1-based frame number (for the error row's id).
-    pub frame_index: usize,
-    /// The frame whose rows to show.
-    pub frame: Rc<FrameView>,
+    /// The laid-out space.
+    pub model: Rc<SpaceModel>,
+    /// The hovered row.
+    pub hover: Option<usize>,
+    /// The selected row.
+    pub selected: Option<usize>,
+    /// Rows to build.
+    pub limit: usize,
+    /// The id of the error row (`frame-1-error`).
+    pub error_id: AttrValue,
+    /// Where "show more" goes.
+    pub dispatch: UseReducerDispatcher<ViewState>,
 }
+
+#[derive(Properties, PartialEq)]
+struct RowProps {
+    model: Rc<SpaceModel>,
+    i: usize,
+    hot: bool,
+    selected: bool,
+    error_id: AttrValue,
+}
+
+const COLORS: [&str; 6] = ["f0", "f1", "f2", "f3", "f4", "f5"];
 
 fn hex_cell(row: &Row) -> Html {
     let h = &row.hex;
+    let color = row.color.and_then(|c| COLORS.get(usize::from(c)).copied());
+    let more = (h.more > 0).then(|| {
+        html! { <span class="hex-more">{ format!(" … +{} bytes", h.more) }</span> }
+    });
     match &h.marked {
-        None => html! { <code>{ h.plain() }</code> },
+        None => html! { <><code class={color}>{ &h.before }</code>{ more }</> },
         Some(m) => html! {
-            <code>
+            <>
+            <code class={color}>
                 { &h.before }
                 { if h.before.is_empty() { "" } else { " " } }
                 <mark class="bad-byte" title="the byte the error points at">{ m }</mark>
                 { if h.after.is_empty() { "" } else { " " } }
                 { &h.after }
             </code>
+            { more }
+            </>
         },
     }
 }
 
-fn table_row(frame_index: usize, row: &Row) -> Html {
+#[component]
+fn TableRow(p: &RowProps) -> Html {
+    let Some(row) = p.model.rows.get(p.i) else {
+        return html! {};
+    };
     let class = classes!(
         "row",
         row.kind.class(),
         row.is_error.then_some("is-error"),
-        row.has_note.then_some("has-note")
+        row.has_note.then_some("has-note"),
+        p.hot.then_some("is-hot"),
+        p.selected.then_some("is-selected"),
     );
-    let id = row.is_error.then(|| error_row_id(frame_index));
+    let id = row.is_error.then(|| p.error_id.clone());
     html! {
-        <tr {class} {id} style={format!("--depth: {}", row.depth)}>
+        <tr {class} {id} data-row={p.i.to_string()} style={format!("--depth: {}", row.depth)}
+            aria-selected={p.selected.then_some("true")}>
             <td class="c-offset">{ row.offset }</td>
             <td class="c-size">{ &row.size }</td>
             <td class="c-hex">{ hex_cell(row) }</td>
@@ -50,10 +87,24 @@ fn table_row(frame_index: usize, row: &Row) -> Html {
     }
 }
 
+/// Rows "show more" adds.
+const MORE: usize = 500;
+
 /// The byte-layout table.
 #[component]
-pub fn ByteTable(props: &ByteTableProps) -> Html {
+pub fn ByteTable(p: &ByteTableProps) -> Html {
+    let total = p.model.rows.len();
+    let shown = total.min(p.limit);
+    let more = {
+        let d = p.dispatch.clone();
+        Callback::from(move |_: MouseEvent| d.dispatch(Action::MoreRows(MORE)))
+    };
+    let all = {
+        let d = p.dispatch.clone();
+        Callback::from(move |_: MouseEvent| d.dispatch(Action::MoreRows(usize::MAX)))
+    };
     html! {
+        <>
         <table class="bytes">
             <thead>
                 <tr>
@@ -66,8 +117,23 @@ pub fn ByteTable(props: &ByteTableProps) -> Html {
                 </tr>
             </thead>
             <tbody>
-                { for props.frame.rows.iter().map(|r| table_row(props.frame_index, r)) }
+                { for (0..shown).map(|i| html! {
+                    <TableRow key={i} model={Rc::clone(&p.model)} {i}
+                        hot={p.hover == Some(i)} selected={p.selected == Some(i)}
+                        error_id={p.error_id.clone()} />
+                }) }
             </tbody>
         </table>
+        if shown < total {
+            <p class="show-more table-more">
+                <span class="muted">{ format!("{shown} of {total} rows shown. ") }</span>
+                <button type="button" class="more-rows" onclick={more}>
+                    { format!("Show {} more", MORE.min(total - shown)) }
+                </button>
+                { " " }
+                <button type="button" class="all-rows" onclick={all}>{ format!("Show all {total}") }</button>
+            </p>
+        }
+        </>
     }
 }

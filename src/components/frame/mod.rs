@@ -2,36 +2,188 @@
 //! table, the hex + ASCII view and the field tree (hover and selection synced
 //! between them), and the code export. Used by the builder, the decoder and
 //! live mode through [`FrameDetail`].
+//!
+//! Hooks other pages and tests can rely on (inside `article.frame#<id>`):
+//! `.frame-header` (`.frame-type`, `.badge-phase`, `.badge-direction`,
+//! `.badge-status.status-complete|status-incomplete|status-error`,
+//! `.frame-meta`), `.callout-error` / `.callout-incomplete`, `.frame-notes`,
+//! `.lint-list > .callout-lint`; `.hex-view` with `.hex-byte[data-offset]`
+//! and `.hex-char[data-offset]`; `.field-tree [role=tree] > [role=treeitem][data-row]`;
+//! `table.bytes tr[data-row]` (error row `tr.is-error#<id>-error`, with
+//! `mark.bad-byte`); the hovered field's row, item and bytes have
+//! `is-hot`, the selected one's `is-selected`; `.export-panel` with
+//! `[role=tab][data-lang]`, `pre.export-code` and `button.copy`
+//! (`is-copied` once copied).
 
 mod byte_table;
+mod copy_button;
+mod export_panel;
+mod field_tree;
 mod frame_card;
+mod header;
+mod hex_view;
+mod span_views;
 
 pub use byte_table::ByteTable;
+pub use copy_button::CopyButton;
+pub use export_panel::{ExportPanel, Exported};
+pub use field_tree::FieldTree;
 pub use frame_card::FrameCard;
+pub use header::FrameHeader;
+pub use hex_view::HexView;
+pub use span_views::SpanViews;
 
-use crate::model::{frame_view, FrameRc};
-use std::rc::Rc;
+use crate::model::frame_export::{ExportChoice, CHOICES};
+use crate::model::frame_space::SpaceModel;
+use crate::model::frame_state::{Action, ViewState};
+use crate::model::view::{frame_header, SpaceSrc};
+use crate::model::FrameRc;
 use yew::prelude::*;
+
+/// The bytes of a frame, or of its reassembled message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BytesOf {
+    /// The frame.
+    pub frame: FrameRc,
+    /// Its reassembled message's bytes instead.
+    pub reassembled: bool,
+}
+
+impl BytesOf {
+    /// The bytes.
+    pub fn bytes(&self) -> &[u8] {
+        if self.reassembled {
+            self.frame.reassembled.as_ref().map_or(&[], |r| &r.bytes)
+        } else {
+            &self.frame.bytes
+        }
+    }
+}
 
 /// Props of [`FrameDetail`].
 #[derive(Properties, PartialEq)]
-#[allow(dead_code)]
 pub struct FrameDetailProps {
     /// The frame to show.
     pub frame: FrameRc,
     /// 1-based position of the frame in its list (shown as `#n`).
     #[prop_or(1)]
     pub index: usize,
-    /// A prefix unique on the page for the element ids inside.
+    /// A prefix unique on the page for the element ids inside: the
+    /// article's id; the error row is `<id>-error` (the decoder passes
+    /// `frame-<index>`).
     pub id: AttrValue,
-    /// Fewer chrome (embed mode, live transcripts).
+    /// Fewer chrome (embed mode, live transcripts): one-line header, hex and
+    /// tree folded, fewer table rows, code closed.
     #[prop_or_default]
     pub compact: bool,
+    /// Open the code export at first (default: when not compact and the
+    /// frame is small).
+    #[prop_or_default]
+    pub open_export: Option<bool>,
+}
+
+/// Where the chosen export language is remembered.
+const LANG_KEY: &str = "erldist-export-lang";
+
+fn stored_choice() -> ExportChoice {
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item(LANG_KEY).ok().flatten())
+        .and_then(|n| ExportChoice::from_name(&n))
+        .unwrap_or(CHOICES[0])
+}
+
+fn store_choice(c: ExportChoice) {
+    if let Some(s) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = s.set_item(LANG_KEY, c.name());
+    }
+}
+
+/// Frames up to this size open their code panel at first.
+const OPEN_EXPORT_BYTES: usize = 4096;
+
+/// The state of one byte space's views, reset when the frame changes.
+#[hook]
+fn use_space(frame: &FrameRc, reassembled: bool, compact: bool) -> UseReducerHandle<ViewState> {
+    let model = use_memo((frame.clone(), reassembled), |(f, re)| {
+        let src = match (&f.reassembled, re) {
+            (Some(r), true) => SpaceSrc::reassembled(r),
+            _ => SpaceSrc::frame(f),
+        };
+        SpaceModel::new(&src)
+    });
+    let state = {
+        let model = model.clone();
+        use_reducer(move || ViewState::new(model, compact))
+    };
+    {
+        let d = state.dispatcher();
+        use_effect_with(model, move |m| d.dispatch(Action::Reset(m.clone())));
+    }
+    state
+}
+
+#[derive(Properties, PartialEq)]
+struct ReassembledProps {
+    frame: FrameRc,
+    id: AttrValue,
+    compact: bool,
+    choice: ExportChoice,
+    on_choice: Callback<ExportChoice>,
+}
+
+/// The message a last fragment completes: its own byte space and views.
+#[component]
+fn ReassembledViews(p: &ReassembledProps) -> Html {
+    let state = use_space(&p.frame, true, p.compact);
+    let Some(r) = &p.frame.reassembled else {
+        return html! {};
+    };
+    html! {
+        <section class="reassembled" aria-label="reassembled message">
+            <h3 class="panel-title">
+                { format!(
+                    "Reassembled message: {} fragments (sequence id {}), {} bytes",
+                    r.fragments, r.sequence_id, r.bytes.len()
+                ) }
+            </h3>
+            <SpanViews {state} bytes={BytesOf { frame: p.frame.clone(), reassembled: true }}
+                id={p.id.clone()} compact={p.compact} />
+            <ExportPanel frame={p.frame.clone()} what={Exported::Reassembled} choice={p.choice}
+                on_choice={p.on_choice.clone()} id={format!("{}-export", p.id)} />
+        </section>
+    }
 }
 
 /// Everything about one frame.
 #[component]
-pub fn FrameDetail(props: &FrameDetailProps) -> Html {
-    let view = Rc::new(frame_view(props.index, &props.frame.0));
-    html! { <FrameCard frame={view} /> }
+pub fn FrameDetail(p: &FrameDetailProps) -> Html {
+    let view = use_memo((p.frame.clone(), p.index), |(f, i)| frame_header(*i, f));
+    let state = use_space(&p.frame, false, p.compact);
+    let choice = use_state(stored_choice);
+    let on_choice = {
+        let choice = choice.clone();
+        Callback::from(move |c: ExportChoice| {
+            store_choice(c);
+            choice.set(c);
+        })
+    };
+    let open_export = p
+        .open_export
+        .unwrap_or(!p.compact && p.frame.bytes.len() <= OPEN_EXPORT_BYTES);
+    html! {
+        <article class={classes!("frame", p.compact.then_some("is-compact"))} id={p.id.clone()}
+            aria-label={format!("frame #{} {}", p.index, p.frame.type_name)}>
+            <FrameHeader frame={p.frame.clone()} view={view.clone()} id={p.id.clone()}
+                dispatch={state.dispatcher()} choice={*choice} compact={p.compact} />
+            <SpanViews state={state.clone()} bytes={BytesOf { frame: p.frame.clone(), reassembled: false }}
+                id={p.id.clone()} compact={p.compact} />
+            <ExportPanel frame={p.frame.clone()} what={Exported::Frame} choice={*choice}
+                on_choice={on_choice.clone()} id={format!("{}-export", p.id)} open={open_export} />
+            if p.frame.reassembled.is_some() {
+                <ReassembledViews frame={p.frame.clone()} id={format!("{}-msg", p.id)}
+                    compact={p.compact} choice={*choice} {on_choice} />
+            }
+        </article>
+    }
 }

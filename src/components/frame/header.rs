@@ -1,0 +1,187 @@
+//! A frame's header and remarks: type, protocol and phase, who sent it and
+//! why we think so, status, offset and length; the error or the missing
+//! bytes; notes; what epmd's log says; the lint findings with their
+//! corrected bytes and the code that builds them. A byte named here is a
+//! button that selects it in the views.
+
+use super::CopyButton;
+use crate::model::frame_export::{lint_code, ExportChoice};
+use crate::model::frame_state::{Action, Target, ViewState};
+use crate::model::{FrameRc, FrameView, StatusView};
+use std::rc::Rc;
+use yew::prelude::*;
+
+/// Props of [`FrameHeader`].
+#[derive(Properties, PartialEq)]
+pub struct FrameHeaderProps {
+    /// The frame.
+    pub frame: FrameRc,
+    /// Its header view.
+    pub view: Rc<FrameView>,
+    /// The frame's id prefix.
+    pub id: AttrValue,
+    /// Where byte links go.
+    pub dispatch: UseReducerDispatcher<ViewState>,
+    /// The language of the lint code.
+    pub choice: ExportChoice,
+    /// One line, fewer words.
+    #[prop_or_default]
+    pub compact: bool,
+}
+
+fn byte_button(d: &UseReducerDispatcher<ViewState>, offset: usize) -> Html {
+    let d = d.clone();
+    let onclick =
+        Callback::from(move |_: MouseEvent| d.dispatch(Action::Select(Target::Byte(offset))));
+    html! {
+        <button type="button" class="byte-link" {onclick} title="select this byte in the views">
+            { format!("byte {offset}") }
+        </button>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct LintProps {
+    frame: FrameRc,
+    view: Rc<FrameView>,
+    i: usize,
+    id: AttrValue,
+    dispatch: UseReducerDispatcher<ViewState>,
+    choice: ExportChoice,
+}
+
+#[component]
+fn LintItem(p: &LintProps) -> Html {
+    let lang = p.choice.lang();
+    let code = use_memo((p.frame.clone(), p.i, lang), |(f, i, lang)| {
+        lint_code(f, *i, *lang, true).map(AttrValue::from)
+    });
+    let Some(l) = p.view.lint.get(p.i) else {
+        return html! {};
+    };
+    html! {
+        <li class="callout callout-lint" id={format!("{}-lint-{}", p.id, p.i)}>
+            <p class="lint-head">
+                <strong class="lint-id">{ l.id }</strong>
+                if !l.about.is_empty() {
+                    <span class="lint-about">{ ": " }{ l.about }</span>
+                }
+            </p>
+            <p class="lint-message">{ &l.message }{ " (at " }{ byte_button(&p.dispatch, l.offset) }{ ")" }</p>
+            if let (Some(fixed), Some(hex)) = (&l.corrected, &l.corrected_hex) {
+                <p class="lint-corrected">
+                    <span class="label">{ "corrected bytes: " }</span>
+                    <code class="corrected-bytes">{ fixed }</code>
+                    { " " }
+                    <a href={format!("?decode={hex}")} class="lint-open">{ "decode these" }</a>
+                </p>
+            }
+            if let Some(code) = (*code).clone() {
+                <details class="lint-code">
+                    <summary>{ format!("{} code for the corrected bytes", p.choice.lang().label()) }</summary>
+                    <pre class="export-code"><code>{ code.clone() }</code></pre>
+                    <CopyButton text={code} label="Copy the code for the corrected bytes" />
+                </details>
+            }
+        </li>
+    }
+}
+
+/// The frame's header and remarks.
+#[component]
+pub fn FrameHeader(p: &FrameHeaderProps) -> Html {
+    let f = &p.view;
+    let error_href = format!("#{}-error", p.id);
+    let status_detail = match &f.status {
+        StatusView::Complete => html! {},
+        StatusView::Incomplete { message, .. } => html! {
+            <p class="callout callout-incomplete">{ message }</p>
+        },
+        StatusView::Error {
+            offset,
+            field,
+            message,
+        } => {
+            let d = p.dispatch.clone();
+            let at = *offset;
+            let onclick =
+                Callback::from(move |_: MouseEvent| d.dispatch(Action::Select(Target::Byte(at))));
+            html! {
+                <p class="callout callout-error" role="alert">
+                    <strong>{ "Error at " }
+                        <a href={error_href} class="byte-link" {onclick}>{ format!("byte {offset}") }</a>
+                    </strong>
+                    { " in " }<code>{ field }</code>{ ": " }{ message }
+                </p>
+            }
+        }
+    };
+    let (who, who_sub) = if f.protocol == "epmd" {
+        (f.direction, f.direction_how)
+    } else {
+        (f.side, f.direction_how)
+    };
+    let phase = if f.protocol == f.phase {
+        f.protocol.to_string()
+    } else {
+        format!("{} · {}", f.protocol, f.phase)
+    };
+    let mut meta = format!("offset {} · {} bytes", f.offset, f.length);
+    if let Some(line) = f.line {
+        meta.push_str(&format!(" · log line {line}"));
+    }
+    if let Some(s) = f.stream {
+        meta.push_str(&format!(" · connection {s}"));
+    }
+    html! {
+        <>
+        <header class="frame-header">
+            <h2>
+                <span class="frame-index">{ format!("#{}", f.index) }</span>
+                <span class="frame-type">{ f.type_name }</span>
+            </h2>
+            <span class="badge badge-phase" title="protocol · phase">{ phase }</span>
+            <span class="badge badge-direction" title={format!("sent by {}; {}", f.sender, f.direction_reason)}>
+                { who }
+                <span class="badge-sub">{ who_sub }</span>
+            </span>
+            <span class={classes!("badge", "badge-status", f.status.class())} title={f.status.detail()}>
+                { f.status.label() }
+            </span>
+            <span class="frame-meta">{ meta }</span>
+        </header>
+        if !p.compact {
+            <p class="direction-reason">
+                <span class="label">{ "sent by " }</span>{ f.sender }
+                <span class="label">{ " · why: " }</span>{ &f.direction_reason }
+            </p>
+        }
+        { status_detail }
+        if !f.notes.is_empty() {
+            <ul class="frame-notes">
+                { for f.notes.iter().map(|n| html! {
+                    <li>
+                        { byte_button(&p.dispatch, n.offset) }
+                        { n.text.strip_prefix(&format!("byte {}", n.offset)).unwrap_or(&n.text) }
+                    </li>
+                }) }
+            </ul>
+        }
+        if !f.epmd_says.is_empty() {
+            <ul class="epmd-says">
+                { for f.epmd_says.iter().map(|s| html! {
+                    <li><span class="label">{ "epmd says: " }</span>{ s }</li>
+                }) }
+            </ul>
+        }
+        if !f.lint.is_empty() {
+            <ul class="lint-list" aria-label="classic mistakes found">
+                { for (0..f.lint.len()).map(|i| html! {
+                    <LintItem key={i} frame={p.frame.clone()} view={Rc::clone(f)} {i} id={p.id.clone()}
+                        dispatch={p.dispatch.clone()} choice={p.choice} />
+                }) }
+            </ul>
+        }
+        </>
+    }
+}

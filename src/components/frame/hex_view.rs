@@ -1,0 +1,144 @@
+//! The hex + ASCII view: 16 bytes a row with their offset, each byte
+//! colored by its field; the hovered field's bytes `is-hot`, the selected
+//! field's `is-selected`, the error byte `is-bad`, missing bytes as empty
+//! cells. Only the rows in view are in the DOM (rows of a fixed height in a
+//! scrolled box), so a 400 KB frame costs what 40 rows cost.
+
+use super::BytesOf;
+use crate::model::frame_space::{Range, SpaceModel};
+use crate::model::hexview::{self, clip, row_cells, window, COLS, ROW_PX};
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use yew::prelude::*;
+
+/// Props of [`HexView`].
+#[derive(Properties, PartialEq)]
+pub struct HexViewProps {
+    /// The laid-out space.
+    pub model: Rc<SpaceModel>,
+    /// Its bytes.
+    pub bytes: BytesOf,
+    /// The hovered field's bytes.
+    pub hot: Option<Range>,
+    /// The byte under the pointer.
+    pub point: Option<usize>,
+    /// The selected field's bytes.
+    pub selected: Option<Range>,
+    /// Bumped when the selection should be brought into view.
+    pub reveal: u32,
+    /// Rows in view.
+    pub view_rows: usize,
+}
+
+#[derive(Properties, PartialEq)]
+struct RowProps {
+    model: Rc<SpaceModel>,
+    bytes: BytesOf,
+    row: usize,
+    hot: Option<Range>,
+    point: Option<Range>,
+    selected: Option<Range>,
+}
+
+#[component]
+fn HexRow(p: &RowProps) -> Html {
+    let mut cells = row_cells(&p.model, p.bytes.bytes(), p.row, p.hot, p.selected);
+    if let Some((at, _)) = p.point {
+        if let Some(c) = cells.iter_mut().find(|c| c.offset == at) {
+            c.class.push_str(" is-point");
+        }
+    }
+    let offset = p.model.base + p.row * COLS;
+    html! {
+        <div class="hex-row">
+            <span class="hex-offset">{ offset }</span>
+            <span class="hex-bytes">
+                { for cells.iter().map(|c| html! {
+                    <span class={classes!("hex-byte", c.class.clone())} data-offset={c.offset.to_string()}>
+                        { c.byte.map_or("··", hexview::hex2) }
+                    </span>
+                }) }
+            </span>
+            <span class="hex-ascii">
+                { for cells.iter().map(|c| html! {
+                    <span class={classes!("hex-char", c.class.clone())} data-offset={c.offset.to_string()}>
+                        { c.byte.map_or(" ", hexview::ascii) }
+                    </span>
+                }) }
+            </span>
+        </div>
+    }
+}
+
+/// The hex + ASCII view.
+#[component]
+pub fn HexView(p: &HexViewProps) -> Html {
+    let total = p.model.hex_rows();
+    let scroll = use_state(|| 0.0f64);
+    let boxed = use_node_ref();
+    let (first, count) = window(*scroll, p.view_rows, total);
+
+    let onscroll = {
+        let scroll = scroll.clone();
+        let view_rows = p.view_rows;
+        Callback::from(move |e: Event| {
+            let Some(el) = e
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            else {
+                return;
+            };
+            let px = f64::from(el.scroll_top());
+            // Re-render only when the built rows change.
+            if window(px, view_rows, total) != window(*scroll, view_rows, total) {
+                scroll.set(px);
+            }
+        })
+    };
+
+    // Bring the selected bytes into view (a click in the tree or the table).
+    {
+        let boxed = boxed.clone();
+        let start = p.selected.map(|(s, _)| s);
+        let base = p.model.base;
+        use_effect_with(p.reveal, move |_| {
+            if let (Some(s), Some(el)) = (start, boxed.cast::<web_sys::Element>()) {
+                let row = (s.saturating_sub(base) / COLS) as f64;
+                let top = row * ROW_PX;
+                let now = f64::from(el.scroll_top());
+                let height = f64::from(el.client_height());
+                if top < now || top + ROW_PX > now + height {
+                    el.set_scroll_top((top - 2.0 * ROW_PX).max(0.0) as i32);
+                }
+            }
+        });
+    }
+
+    let height = format!("height: {}px", total as f64 * ROW_PX);
+    let pad = format!("transform: translateY({}px)", first as f64 * ROW_PX);
+    let box_style = format!("max-height: {}px", p.view_rows as f64 * ROW_PX);
+    let point = p.point.map(|o| (o, o + 1));
+    html! {
+        <div class="hex-view" role="group" aria-label="hex and ASCII">
+            <div class="hex-head" aria-hidden="true">
+                <span class="hex-offset">{ "offset" }</span>
+                <span class="hex-bytes">
+                    { for (0..COLS).map(|c| html! { <span class="hex-col">{ c }</span> }) }
+                </span>
+                <span class="hex-ascii">{ "ASCII" }</span>
+            </div>
+            <div class="hex-scroll" ref={boxed} {onscroll} style={box_style}>
+                <div class="hex-body" style={height}>
+                    <div class="hex-window" style={pad}>
+                        { for (first..first + count).map(|row| html! {
+                            <HexRow key={row} model={Rc::clone(&p.model)} bytes={p.bytes.clone()} {row}
+                                hot={clip(&p.model, row, p.hot)}
+                                point={clip(&p.model, row, point)}
+                                selected={clip(&p.model, row, p.selected)} />
+                        }) }
+                    </div>
+                </div>
+            </div>
+        </div>
+    }
+}
