@@ -75,6 +75,8 @@ pub enum Action {
     MoreRows(usize),
     /// Build more tree items.
     MoreTree(usize),
+    /// Show or hide the hex view and the tree (compact mode folds them).
+    ToggleViews,
     /// The bytes changed: start over on a new model, keeping what still fits.
     Reset(Rc<SpaceModel>),
 }
@@ -100,6 +102,8 @@ pub struct ViewState {
     pub tree_limit: usize,
     /// Bumped when the views should bring the selection into view.
     pub reveal: u32,
+    /// The hex view and the tree are shown.
+    pub views_open: bool,
 }
 
 impl ViewState {
@@ -127,6 +131,7 @@ impl ViewState {
             table_limit: rows.max(error_row),
             tree_limit: TREE_ITEMS,
             reveal: 0,
+            views_open: !compact,
         }
     }
 
@@ -274,6 +279,7 @@ impl Reducible for ViewState {
             Action::Key(k) => s.key(k),
             Action::MoreRows(n) => s.table_limit = s.table_limit.saturating_add(n),
             Action::MoreTree(n) => s.tree_limit = s.tree_limit.saturating_add(n),
+            Action::ToggleViews => s.views_open = !s.views_open,
             Action::Reset(model) => {
                 if Rc::ptr_eq(&model, &s.model) {
                     return self;

@@ -9,7 +9,7 @@ use super::tree::NodeKind;
 pub const COLS: usize = 16;
 
 /// Height of one row in CSS pixels (`--hex-row` in www/frame.css).
-pub const ROW_PX: f64 = 20.0;
+pub const ROW_PX: usize = 20;
 
 /// Rows built above and below the ones in view.
 pub const OVERSCAN: usize = 8;
@@ -62,12 +62,8 @@ pub fn ascii(b: u8) -> &'static str {
 
 /// The rows to build for a view scrolled to `scroll_px` that shows
 /// `view_rows` rows, out of `total`: `(first, count)`.
-pub fn window(scroll_px: f64, view_rows: usize, total: usize) -> (usize, usize) {
-    let top = if scroll_px.is_finite() && scroll_px > 0.0 {
-        (scroll_px / ROW_PX) as usize
-    } else {
-        0
-    };
+pub fn window(scroll_px: i32, view_rows: usize, total: usize) -> (usize, usize) {
+    let top = usize::try_from(scroll_px).unwrap_or(0) / ROW_PX;
     let first = top.saturating_sub(OVERSCAN).min(total);
     let last = (top + view_rows + OVERSCAN).min(total);
     (first, last.saturating_sub(first))
@@ -201,11 +197,13 @@ mod tests {
 
     #[test]
     fn only_the_rows_in_view_are_built() {
-        assert_eq!(window(0.0, 16, 25_000), (0, 24));
-        assert_eq!(window(ROW_PX * 1000.0, 16, 25_000), (992, 32));
-        assert_eq!(window(ROW_PX * 24_990.0, 16, 25_000), (24_982, 18));
-        assert_eq!(window(0.0, 16, 3), (0, 3));
-        assert_eq!(window(f64::NAN, 16, 3), (0, 3));
+        let px = |rows: usize| i32::try_from(rows * ROW_PX).unwrap();
+        assert_eq!(window(0, 16, 25_000), (0, 24));
+        assert_eq!(window(px(1000), 16, 25_000), (992, 32));
+        assert_eq!(window(px(1000) + 7, 16, 25_000), (992, 32));
+        assert_eq!(window(px(24_990), 16, 25_000), (24_982, 18));
+        assert_eq!(window(0, 16, 3), (0, 3));
+        assert_eq!(window(-40, 16, 3), (0, 3));
     }
 
     #[test]

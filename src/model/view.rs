@@ -398,6 +398,15 @@ pub struct SpaceSrc<'a> {
 }
 
 impl<'a> SpaceSrc<'a> {
+    /// No bytes at all.
+    pub const EMPTY: SpaceSrc<'static> = SpaceSrc {
+        bytes: &[],
+        base: 0,
+        spans: &[],
+        status: &COMPLETE,
+        notes: &[],
+    };
+
     /// The frame's bytes.
     pub fn frame(f: &'a Frame) -> SpaceSrc<'a> {
         SpaceSrc {

@@ -9,23 +9,6 @@ use crate::model::Row;
 use std::rc::Rc;
 use yew::prelude::*;
 
-/// Props of [`ByteTable`].
-#[derive(Properties, PartialEq)]
-pub struct ByteTableProps {
-    /// The laid-out space.
-    pub model: Rc<SpaceModel>,
-    /// The hovered row.
-    pub hover: Option<usize>,
-    /// The selected row.
-    pub selected: Option<usize>,
-    /// Rows to build.
-    pub limit: usize,
-    /// The id of the error row (`frame-1-error`).
-    pub error_id: AttrValue,
-    /// Where "show more" goes.
-    pub dispatch: UseReducerDispatcher<ViewState>,
-}
-
 #[derive(Properties, PartialEq)]
 struct RowProps {
     model: Rc<SpaceModel>,
@@ -90,17 +73,20 @@ fn TableRow(p: &RowProps) -> Html {
 /// Rows "show more" adds.
 const MORE: usize = 500;
 
-/// The byte-layout table.
-#[component]
-pub fn ByteTable(p: &ByteTableProps) -> Html {
-    let total = p.model.rows.len();
-    let shown = total.min(p.limit);
+/// The byte-layout table of `s`'s space; the error row's id is `error_id`.
+pub fn byte_table(
+    s: &ViewState,
+    d: &UseReducerDispatcher<ViewState>,
+    error_id: &AttrValue,
+) -> Html {
+    let total = s.model.rows.len();
+    let shown = total.min(s.table_limit);
     let more = {
-        let d = p.dispatch.clone();
+        let d = d.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(Action::MoreRows(MORE)))
     };
     let all = {
-        let d = p.dispatch.clone();
+        let d = d.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(Action::MoreRows(usize::MAX)))
     };
     html! {
@@ -118,9 +104,9 @@ pub fn ByteTable(p: &ByteTableProps) -> Html {
             </thead>
             <tbody>
                 { for (0..shown).map(|i| html! {
-                    <TableRow key={i} model={Rc::clone(&p.model)} {i}
-                        hot={p.hover == Some(i)} selected={p.selected == Some(i)}
-                        error_id={p.error_id.clone()} />
+                    <TableRow key={i} model={Rc::clone(&s.model)} {i}
+                        hot={s.hover == Some(i)} selected={s.selected == Some(i)}
+                        error_id={error_id.clone()} />
                 }) }
             </tbody>
         </table>

@@ -36,7 +36,9 @@ pub struct ExportPanelProps {
     pub on_choice: Callback<ExportChoice>,
     /// Prefix of the ids inside.
     pub id: AttrValue,
-    /// Open at first.
+    /// Open at first, and whenever the frame changes (else it stays shut
+    /// for a new frame until asked: making the code of a 400 KB frame takes
+    /// a while).
     #[prop_or_default]
     pub open: bool,
 }
@@ -71,7 +73,10 @@ fn focus(id: &str) {
 /// The export panel.
 #[component]
 pub fn ExportPanel(p: &ExportPanelProps) -> Html {
-    let open = use_state(|| p.open);
+    let asked = use_state(|| p.open);
+    // The frame the panel was opened for, when it does not open by itself.
+    let opened_on = use_state(|| None::<FrameRc>);
+    let open = *asked && (p.open || opened_on.as_ref() == Some(&p.frame));
     let comments = use_state(|| true);
     let whole = use_state(|| false);
     let choices: Vec<ExportChoice> = CHOICES
@@ -84,7 +89,7 @@ pub fn ExportPanel(p: &ExportPanelProps) -> Html {
         ExportChoice::Code(p.choice.lang())
     };
     let code = use_memo(
-        (p.frame.clone(), p.what, choice, *comments, *open),
+        (p.frame.clone(), p.what, choice, *comments, open),
         |(f, what, choice, comments, open)| -> AttrValue {
             if !*open {
                 return AttrValue::default();
@@ -99,8 +104,13 @@ pub fn ExportPanel(p: &ExportPanelProps) -> Html {
     );
 
     let toggle = {
-        let open = open.clone();
-        Callback::from(move |_: MouseEvent| open.set(!*open))
+        let asked = asked.clone();
+        let opened_on = opened_on.clone();
+        let frame = p.frame.clone();
+        Callback::from(move |_: MouseEvent| {
+            asked.set(!open);
+            opened_on.set((!open).then(|| frame.clone()));
+        })
     };
     let on_comments = {
         let comments = comments.clone();
@@ -145,13 +155,13 @@ pub fn ExportPanel(p: &ExportPanelProps) -> Html {
         <section class="panel export-panel">
             <div class="export-head">
                 <h3 class="panel-title">
-                    <button type="button" class="export-toggle" aria-expanded={(*open).to_string()}
+                    <button type="button" class="export-toggle" aria-expanded={open.to_string()}
                         aria-controls={panel_id.clone()} onclick={toggle}>
-                        <span class="disclosure" aria-hidden="true">{ if *open { "▾ " } else { "▸ " } }</span>
+                        <span class="disclosure" aria-hidden="true">{ if open { "▾ " } else { "▸ " } }</span>
                         { title }
                     </button>
                 </h3>
-                if *open {
+                if open {
                     <div class="export-tabs" role="tablist" aria-label="language" {onkeydown}>
                         { for choices.iter().map(|&c| {
                             let selected = c == choice;
@@ -177,7 +187,7 @@ pub fn ExportPanel(p: &ExportPanelProps) -> Html {
                     <CopyButton text={(*code).clone()} label={format!("Copy the {} code", choice.tab())} />
                 }
             </div>
-            if *open {
+            if open {
                 <div role="tabpanel" id={panel_id.clone()} aria-labelledby={tab_id(choice)}>
                     <pre class="export-code" data-lang={choice.name()}><code>{ shown }</code></pre>
                     if hidden > 0 {

@@ -96,11 +96,16 @@ pub fn FieldTree(p: &FieldTreeProps) -> Html {
         })
     };
 
-    // Keep the focused item in view.
+    // Keep the focused item in view (not on the first render: reading the
+    // layout of a page being built costs a forced layout per tree).
+    let mounted = use_mut_ref(|| false);
     {
         let list = list.clone();
         let id = format!("{}-t{}", p.id, s.focus);
         use_effect_with((s.focus, s.reveal), move |_| {
+            if !std::mem::replace(&mut *mounted.borrow_mut(), true) {
+                return;
+            }
             let Some(el) = list.cast::<web_sys::HtmlElement>() else {
                 return;
             };

@@ -5,29 +5,11 @@
 //! button that selects it in the views.
 
 use super::CopyButton;
-use crate::model::frame_export::{lint_code, ExportChoice};
+use crate::model::frame_export::ExportChoice;
 use crate::model::frame_state::{Action, Target, ViewState};
-use crate::model::{FrameRc, FrameView, StatusView};
-use std::rc::Rc;
+use crate::model::view::LintView;
+use crate::model::{FrameView, StatusView};
 use yew::prelude::*;
-
-/// Props of [`FrameHeader`].
-#[derive(Properties, PartialEq)]
-pub struct FrameHeaderProps {
-    /// The frame.
-    pub frame: FrameRc,
-    /// Its header view.
-    pub view: Rc<FrameView>,
-    /// The frame's id prefix.
-    pub id: AttrValue,
-    /// Where byte links go.
-    pub dispatch: UseReducerDispatcher<ViewState>,
-    /// The language of the lint code.
-    pub choice: ExportChoice,
-    /// One line, fewer words.
-    #[prop_or_default]
-    pub compact: bool,
-}
 
 fn byte_button(d: &UseReducerDispatcher<ViewState>, offset: usize) -> Html {
     let d = d.clone();
@@ -40,34 +22,23 @@ fn byte_button(d: &UseReducerDispatcher<ViewState>, offset: usize) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-struct LintProps {
-    frame: FrameRc,
-    view: Rc<FrameView>,
-    i: usize,
-    id: AttrValue,
-    dispatch: UseReducerDispatcher<ViewState>,
+/// One lint finding; `code`: the code for its corrected bytes.
+fn lint_item(
+    l: &LintView,
+    code: Option<&AttrValue>,
+    id: &AttrValue,
+    d: &UseReducerDispatcher<ViewState>,
     choice: ExportChoice,
-}
-
-#[component]
-fn LintItem(p: &LintProps) -> Html {
-    let lang = p.choice.lang();
-    let code = use_memo((p.frame.clone(), p.i, lang), |(f, i, lang)| {
-        lint_code(f, *i, *lang, true).map(AttrValue::from)
-    });
-    let Some(l) = p.view.lint.get(p.i) else {
-        return html! {};
-    };
+) -> Html {
     html! {
-        <li class="callout callout-lint" id={format!("{}-lint-{}", p.id, p.i)}>
+        <li class="callout callout-lint" id={format!("{id}-lint-{}", l.index)}>
             <p class="lint-head">
                 <strong class="lint-id">{ l.id }</strong>
                 if !l.about.is_empty() {
                     <span class="lint-about">{ ": " }{ l.about }</span>
                 }
             </p>
-            <p class="lint-message">{ &l.message }{ " (at " }{ byte_button(&p.dispatch, l.offset) }{ ")" }</p>
+            <p class="lint-message">{ &l.message }{ " (at " }{ byte_button(d, l.offset) }{ ")" }</p>
             if let (Some(fixed), Some(hex)) = (&l.corrected, &l.corrected_hex) {
                 <p class="lint-corrected">
                     <span class="label">{ "corrected bytes: " }</span>
@@ -76,22 +47,29 @@ fn LintItem(p: &LintProps) -> Html {
                     <a href={format!("?decode={hex}")} class="lint-open">{ "decode these" }</a>
                 </p>
             }
-            if let Some(code) = (*code).clone() {
+            if let Some(code) = code {
                 <details class="lint-code">
-                    <summary>{ format!("{} code for the corrected bytes", p.choice.lang().label()) }</summary>
+                    <summary>{ choice.lang().label() }{ " code for the corrected bytes" }</summary>
                     <pre class="export-code"><code>{ code.clone() }</code></pre>
-                    <CopyButton text={code} label="Copy the code for the corrected bytes" />
+                    <CopyButton text={code.clone()} label="Copy the code for the corrected bytes" />
                 </details>
             }
         </li>
     }
 }
 
-/// The frame's header and remarks.
-#[component]
-pub fn FrameHeader(p: &FrameHeaderProps) -> Html {
-    let f = &p.view;
-    let error_href = format!("#{}-error", p.id);
+/// The frame's header and remarks: `f` its view, `id` the frame's id
+/// prefix, `d` where byte links go, `lint_codes` the code for each lint's
+/// corrected bytes in `choice`'s language.
+pub fn frame_header_html(
+    f: &FrameView,
+    id: &AttrValue,
+    d: &UseReducerDispatcher<ViewState>,
+    lint_codes: &[Option<AttrValue>],
+    choice: ExportChoice,
+    compact: bool,
+) -> Html {
+    let error_href = format!("#{id}-error");
     let status_detail = match &f.status {
         StatusView::Complete => html! {},
         StatusView::Incomplete { message, .. } => html! {
@@ -102,7 +80,7 @@ pub fn FrameHeader(p: &FrameHeaderProps) -> Html {
             field,
             message,
         } => {
-            let d = p.dispatch.clone();
+            let d = d.clone();
             let at = *offset;
             let onclick =
                 Callback::from(move |_: MouseEvent| d.dispatch(Action::Select(Target::Byte(at))));
@@ -150,7 +128,7 @@ pub fn FrameHeader(p: &FrameHeaderProps) -> Html {
             </span>
             <span class="frame-meta">{ meta }</span>
         </header>
-        if !p.compact {
+        if !compact {
             <p class="direction-reason">
                 <span class="label">{ "sent by " }</span>{ f.sender }
                 <span class="label">{ " · why: " }</span>{ &f.direction_reason }
@@ -161,7 +139,7 @@ pub fn FrameHeader(p: &FrameHeaderProps) -> Html {
             <ul class="frame-notes">
                 { for f.notes.iter().map(|n| html! {
                     <li>
-                        { byte_button(&p.dispatch, n.offset) }
+                        { byte_button(d, n.offset) }
                         { n.text.strip_prefix(&format!("byte {}", n.offset)).unwrap_or(&n.text) }
                     </li>
                 }) }
@@ -176,10 +154,7 @@ pub fn FrameHeader(p: &FrameHeaderProps) -> Html {
         }
         if !f.lint.is_empty() {
             <ul class="lint-list" aria-label="classic mistakes found">
-                { for (0..f.lint.len()).map(|i| html! {
-                    <LintItem key={i} frame={p.frame.clone()} view={Rc::clone(f)} {i} id={p.id.clone()}
-                        dispatch={p.dispatch.clone()} choice={p.choice} />
-                }) }
+                { for f.lint.iter().map(|l| lint_item(l, lint_codes.get(l.index).and_then(Option::as_ref), id, d, choice)) }
             </ul>
         }
         </>

@@ -74,7 +74,7 @@ fn HexRow(p: &RowProps) -> Html {
 #[component]
 pub fn HexView(p: &HexViewProps) -> Html {
     let total = p.model.hex_rows();
-    let scroll = use_state(|| 0.0f64);
+    let scroll = use_state(|| 0i32);
     let boxed = use_node_ref();
     let (first, count) = window(*scroll, p.view_rows, total);
 
@@ -88,7 +88,7 @@ pub fn HexView(p: &HexViewProps) -> Html {
             else {
                 return;
             };
-            let px = f64::from(el.scroll_top());
+            let px = el.scroll_top();
             // Re-render only when the built rows change.
             if window(px, view_rows, total) != window(*scroll, view_rows, total) {
                 scroll.set(px);
@@ -103,20 +103,20 @@ pub fn HexView(p: &HexViewProps) -> Html {
         let base = p.model.base;
         use_effect_with(p.reveal, move |_| {
             if let (Some(s), Some(el)) = (start, boxed.cast::<web_sys::Element>()) {
-                let row = (s.saturating_sub(base) / COLS) as f64;
-                let top = row * ROW_PX;
-                let now = f64::from(el.scroll_top());
-                let height = f64::from(el.client_height());
-                if top < now || top + ROW_PX > now + height {
-                    el.set_scroll_top((top - 2.0 * ROW_PX).max(0.0) as i32);
+                let px = |rows: usize| i32::try_from(rows * ROW_PX).unwrap_or(i32::MAX);
+                let row = s.saturating_sub(base) / COLS;
+                let top = px(row);
+                let now = el.scroll_top();
+                if top < now || top + px(1) > now + el.client_height() {
+                    el.set_scroll_top(px(row.saturating_sub(2)));
                 }
             }
         });
     }
 
-    let height = format!("height: {}px", total as f64 * ROW_PX);
-    let pad = format!("transform: translateY({}px)", first as f64 * ROW_PX);
-    let box_style = format!("max-height: {}px", p.view_rows as f64 * ROW_PX);
+    let height = format!("height: {}px", total * ROW_PX);
+    let pad = format!("transform: translateY({}px)", first * ROW_PX);
+    let box_style = format!("max-height: {}px", p.view_rows * ROW_PX);
     let point = p.point.map(|o| (o, o + 1));
     html! {
         <div class="hex-view" role="group" aria-label="hex and ASCII">

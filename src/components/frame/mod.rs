@@ -24,16 +24,16 @@ mod header;
 mod hex_view;
 mod span_views;
 
-pub use byte_table::ByteTable;
 pub use copy_button::CopyButton;
 pub use export_panel::{ExportPanel, Exported};
 pub use field_tree::FieldTree;
 pub use frame_card::FrameCard;
-pub use header::FrameHeader;
 pub use hex_view::HexView;
-pub use span_views::SpanViews;
 
-use crate::model::frame_export::{ExportChoice, CHOICES};
+use header::frame_header_html;
+use span_views::span_views;
+
+use crate::model::frame_export::{lint_code, ExportChoice, CHOICES};
 use crate::model::frame_space::SpaceModel;
 use crate::model::frame_state::{Action, ViewState};
 use crate::model::view::{frame_header, SpaceSrc};
@@ -108,7 +108,8 @@ fn use_space(frame: &FrameRc, reassembled: bool, compact: bool) -> UseReducerHan
     let model = use_memo((frame.clone(), reassembled), |(f, re)| {
         let src = match (&f.reassembled, re) {
             (Some(r), true) => SpaceSrc::reassembled(r),
-            _ => SpaceSrc::frame(f),
+            (None, true) => SpaceSrc::EMPTY,
+            (_, false) => SpaceSrc::frame(f),
         };
         SpaceModel::new(&src)
     });
@@ -123,20 +124,16 @@ fn use_space(frame: &FrameRc, reassembled: bool, compact: bool) -> UseReducerHan
     state
 }
 
-#[derive(Properties, PartialEq)]
-struct ReassembledProps {
-    frame: FrameRc,
-    id: AttrValue,
+/// The message a last fragment completes: its own byte space and views.
+fn reassembled_views(
+    frame: &FrameRc,
+    state: &UseReducerHandle<ViewState>,
+    id: &AttrValue,
     compact: bool,
     choice: ExportChoice,
-    on_choice: Callback<ExportChoice>,
-}
-
-/// The message a last fragment completes: its own byte space and views.
-#[component]
-fn ReassembledViews(p: &ReassembledProps) -> Html {
-    let state = use_space(&p.frame, true, p.compact);
-    let Some(r) = &p.frame.reassembled else {
+    on_choice: &Callback<ExportChoice>,
+) -> Html {
+    let Some(r) = &frame.reassembled else {
         return html! {};
     };
     html! {
@@ -147,10 +144,9 @@ fn ReassembledViews(p: &ReassembledProps) -> Html {
                     r.fragments, r.sequence_id, r.bytes.len()
                 ) }
             </h3>
-            <SpanViews {state} bytes={BytesOf { frame: p.frame.clone(), reassembled: true }}
-                id={p.id.clone()} compact={p.compact} />
-            <ExportPanel frame={p.frame.clone()} what={Exported::Reassembled} choice={p.choice}
-                on_choice={p.on_choice.clone()} id={format!("{}-export", p.id)} />
+            { span_views(state, &BytesOf { frame: frame.clone(), reassembled: true }, id, compact) }
+            <ExportPanel frame={frame.clone()} what={Exported::Reassembled} {choice}
+                on_choice={on_choice.clone()} id={format!("{id}-export")} />
         </section>
     }
 }
@@ -160,7 +156,14 @@ fn ReassembledViews(p: &ReassembledProps) -> Html {
 pub fn FrameDetail(p: &FrameDetailProps) -> Html {
     let view = use_memo((p.frame.clone(), p.index), |(f, i)| frame_header(*i, f));
     let state = use_space(&p.frame, false, p.compact);
+    // The reassembled message (an empty space for other frames).
+    let message = use_space(&p.frame, true, p.compact);
     let choice = use_state(stored_choice);
+    let lint_codes = use_memo((p.frame.clone(), choice.lang()), |(f, lang)| {
+        (0..f.lint.len())
+            .map(|i| lint_code(f, i, *lang, true).map(AttrValue::from))
+            .collect::<Vec<_>>()
+    });
     let on_choice = {
         let choice = choice.clone();
         Callback::from(move |c: ExportChoice| {
@@ -171,19 +174,15 @@ pub fn FrameDetail(p: &FrameDetailProps) -> Html {
     let open_export = p
         .open_export
         .unwrap_or(!p.compact && p.frame.bytes.len() <= OPEN_EXPORT_BYTES);
+    let id = &p.id;
     html! {
-        <article class={classes!("frame", p.compact.then_some("is-compact"))} id={p.id.clone()}
+        <article class={classes!("frame", p.compact.then_some("is-compact"))} id={id.clone()}
             aria-label={format!("frame #{} {}", p.index, p.frame.type_name)}>
-            <FrameHeader frame={p.frame.clone()} view={view.clone()} id={p.id.clone()}
-                dispatch={state.dispatcher()} choice={*choice} compact={p.compact} />
-            <SpanViews state={state.clone()} bytes={BytesOf { frame: p.frame.clone(), reassembled: false }}
-                id={p.id.clone()} compact={p.compact} />
+            { frame_header_html(&view, id, &state.dispatcher(), &lint_codes, *choice, p.compact) }
+            { span_views(&state, &BytesOf { frame: p.frame.clone(), reassembled: false }, id, p.compact) }
             <ExportPanel frame={p.frame.clone()} what={Exported::Frame} choice={*choice}
-                on_choice={on_choice.clone()} id={format!("{}-export", p.id)} open={open_export} />
-            if p.frame.reassembled.is_some() {
-                <ReassembledViews frame={p.frame.clone()} id={format!("{}-msg", p.id)}
-                    compact={p.compact} choice={*choice} {on_choice} />
-            }
+                on_choice={on_choice.clone()} id={format!("{id}-export")} open={open_export} />
+            { reassembled_views(&p.frame, &message, &AttrValue::from(format!("{id}-msg")), p.compact, *choice, &on_choice) }
         </article>
     }
 }

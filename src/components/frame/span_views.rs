@@ -5,25 +5,11 @@
 //! `data-row` (table rows, tree items) and `data-toggle` (tree arrows)
 //! attributes, so no cell has a handler of its own.
 
-use super::{ByteTable, BytesOf, FieldTree, HexView};
+use super::byte_table::byte_table;
+use super::{BytesOf, FieldTree, HexView};
 use crate::model::frame_state::{Action, Target, ViewState};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
-
-/// Props of [`SpanViews`].
-#[derive(Properties, PartialEq)]
-pub struct SpanViewsProps {
-    /// The shared state (the model is in it).
-    pub state: UseReducerHandle<ViewState>,
-    /// The bytes.
-    pub bytes: BytesOf,
-    /// Prefix of the element ids inside (`frame-1`: the error row is
-    /// `frame-1-error`).
-    pub id: AttrValue,
-    /// Hex and tree folded away until asked for; fewer rows.
-    #[prop_or_default]
-    pub compact: bool,
-}
 
 enum Hit {
     Toggle(usize),
@@ -85,14 +71,19 @@ fn status_line(s: &ViewState) -> Html {
     }
 }
 
-/// Hex, tree and table of one byte space.
-#[component]
-pub fn SpanViews(p: &SpanViewsProps) -> Html {
-    let s: &ViewState = &p.state;
-    let show_more = use_state(|| !p.compact);
-
+/// Hex, tree and table of one byte space: `state` holds the space and
+/// what is hovered and selected; element ids start with `id` (`frame-1`:
+/// the error row is `frame-1-error`).
+pub fn span_views(
+    state: &UseReducerHandle<ViewState>,
+    bytes: &BytesOf,
+    id: &AttrValue,
+    compact: bool,
+) -> Html {
+    let s: &ViewState = state;
+    let d = state.dispatcher();
     let onmouseover = {
-        let d = p.state.dispatcher();
+        let d = d.clone();
         Callback::from(move |e: MouseEvent| match hit(&e, false) {
             Some(Hit::Byte(o)) => d.dispatch(Action::Hover(Target::Byte(o))),
             Some(Hit::Row(r)) => d.dispatch(Action::Hover(Target::Row(r))),
@@ -100,11 +91,11 @@ pub fn SpanViews(p: &SpanViewsProps) -> Html {
         })
     };
     let onmouseleave = {
-        let d = p.state.dispatcher();
+        let d = d.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(Action::Unhover))
     };
     let onclick = {
-        let d = p.state.dispatcher();
+        let d = d.clone();
         Callback::from(move |e: MouseEvent| match hit(&e, true) {
             Some(Hit::Toggle(n)) => d.dispatch(Action::Toggle(n)),
             Some(Hit::Byte(o)) => d.dispatch(Action::Select(Target::Byte(o))),
@@ -112,36 +103,35 @@ pub fn SpanViews(p: &SpanViewsProps) -> Html {
             None => {}
         })
     };
-    let toggle_more = {
-        let show_more = show_more.clone();
-        Callback::from(move |_: MouseEvent| show_more.set(!*show_more))
+    let toggle = {
+        let d = d.clone();
+        Callback::from(move |_: MouseEvent| d.dispatch(Action::ToggleViews))
     };
-    let view_rows = if p.compact { 8 } else { 16 };
+    let view_rows = if compact { 8 } else { 16 };
+    let error_id = AttrValue::from(format!("{id}-error"));
 
     html! {
         <div class="span-views" {onmouseover} {onmouseleave} {onclick}>
-            if p.compact {
-                <button type="button" class="views-toggle" aria-expanded={(*show_more).to_string()}
-                    onclick={toggle_more}>
-                    { if *show_more { "Hide hex and field tree" } else { "Hex and field tree" } }
+            if compact {
+                <button type="button" class="views-toggle" aria-expanded={s.views_open.to_string()}
+                    onclick={toggle}>
+                    { if s.views_open { "Hide hex and field tree" } else { "Hex and field tree" } }
                 </button>
             }
-            if *show_more {
+            if s.views_open {
                 <div class="views-top">
                     <section class="panel hex-panel" aria-label="hex and ASCII">
-                        <HexView model={s.model.clone()} bytes={p.bytes.clone()}
+                        <HexView model={s.model.clone()} bytes={bytes.clone()}
                             hot={s.hot_range()} point={s.hover_byte} selected={s.selected_range()}
                             reveal={s.reveal} {view_rows} />
                         <p class="hex-status">{ status_line(s) }</p>
                     </section>
                     <section class="panel tree-panel" aria-label="field tree">
-                        <FieldTree state={p.state.clone()} id={p.id.clone()} />
+                        <FieldTree state={state.clone()} id={id.clone()} />
                     </section>
                 </div>
             }
-            <ByteTable model={s.model.clone()} hover={s.hover} selected={s.selected}
-                limit={s.table_limit} error_id={AttrValue::from(format!("{}-error", p.id))}
-                dispatch={p.state.dispatcher()} />
+            { byte_table(s, &d, &error_id) }
         </div>
     }
 }
