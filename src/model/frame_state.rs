@@ -8,7 +8,7 @@ use std::rc::Rc;
 use yew::Reducible;
 
 /// Table rows built at first (then "show more").
-pub const TABLE_ROWS: usize = 200;
+pub const TABLE_ROWS: usize = 100;
 /// ... in compact mode.
 pub const TABLE_ROWS_COMPACT: usize = 40;
 /// Tree items built at first.

@@ -126,6 +126,66 @@ pub fn row_cells(
     cells
 }
 
+/// `text` with `&`, `<`, `>`, `"` and `'` escaped, for HTML text and
+/// attribute values.
+pub fn escape_into(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Hex row `row` as one HTML string (the page parses a row at once instead
+/// of creating its 70 nodes one call at a time): the offset, the 16 hex
+/// cells and the 16 ASCII cells, each cell with `data-offset` and its
+/// classes; `point` is the byte under the pointer.
+pub fn row_html(
+    m: &SpaceModel,
+    bytes: &[u8],
+    row: usize,
+    hot: Option<Range>,
+    point: Option<usize>,
+    selected: Option<Range>,
+) -> String {
+    use std::fmt::Write;
+    let cells = row_cells(m, bytes, row, hot, selected);
+    let mut s = String::with_capacity(160 + cells.len() * 110);
+    let _ = write!(
+        s,
+        "<div class=\"hex-row\"><span class=\"hex-offset\">{}</span><span class=\"hex-bytes\">",
+        m.base + row * COLS
+    );
+    let cell = |s: &mut String, kind: &str, c: &Cell, text: &str| {
+        let pt = if point == Some(c.offset) {
+            " is-point"
+        } else {
+            ""
+        };
+        let _ = write!(
+            s,
+            "<span class=\"{kind} {}{pt}\" data-offset=\"{}\">",
+            c.class, c.offset
+        );
+        escape_into(s, text);
+        s.push_str("</span>");
+    };
+    for c in &cells {
+        cell(&mut s, "hex-byte", c, c.byte.map_or("··", hex2));
+    }
+    s.push_str("</span><span class=\"hex-ascii\">");
+    for c in &cells {
+        cell(&mut s, "hex-char", c, c.byte.map_or(" ", ascii));
+    }
+    s.push_str("</span></div>");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +253,28 @@ mod tests {
             cells.iter().filter(|c| c.class.contains("is-bad")).count(),
             1
         );
+    }
+
+    #[test]
+    fn a_row_is_one_html_string_with_its_text_escaped() {
+        let (m, b) = model("00 11 78 25 22 4d 00 00 06 00 05 00 04 6e 6f 64 65 00 00");
+        let html = row_html(&m, &b, 0, Some((3, 5)), Some(4), None);
+        assert!(html.starts_with(
+            "<div class=\"hex-row\"><span class=\"hex-offset\">0</span><span class=\"hex-bytes\"><span class=\"hex-byte f0\" data-offset=\"0\">00</span>"
+        ), "{html}");
+        assert!(html
+            .contains("<span class=\"hex-byte f2 is-hot is-point\" data-offset=\"4\">22</span>"));
+        // 0x22 is `"` in the ASCII column.
+        assert!(html.contains(
+            "<span class=\"hex-char f2 is-hot is-point\" data-offset=\"4\">&quot;</span>"
+        ));
+        assert_eq!(html.matches("data-offset").count(), 32);
+        let mut e = String::new();
+        escape_into(&mut e, "<a href='x'>&\"");
+        assert_eq!(e, "&lt;a href=&#39;x&#39;&gt;&amp;&quot;");
+        let (m, b) = model("00 11 78 25");
+        assert!(row_html(&m, &b, 1, None, None, None)
+            .contains("class=\"hex-byte is-ghost\" data-offset=\"18\">··</span>"));
     }
 
     #[test]

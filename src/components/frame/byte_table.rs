@@ -3,20 +3,9 @@
 //! bytes still missing. Rows carry `data-row` for the shared hover and
 //! selection; only `limit` rows are built ("show more").
 
-use crate::model::frame_space::SpaceModel;
 use crate::model::frame_state::{Action, ViewState};
 use crate::model::Row;
-use std::rc::Rc;
 use yew::prelude::*;
-
-#[derive(Properties, PartialEq)]
-struct RowProps {
-    model: Rc<SpaceModel>,
-    i: usize,
-    hot: bool,
-    selected: bool,
-    error_id: AttrValue,
-}
 
 const COLORS: [&str; 6] = ["f0", "f1", "f2", "f3", "f4", "f5"];
 
@@ -43,23 +32,21 @@ fn hex_cell(row: &Row) -> Html {
     }
 }
 
-#[component]
-fn TableRow(p: &RowProps) -> Html {
-    let Some(row) = p.model.rows.get(p.i) else {
-        return html! {};
-    };
+/// Row `i` (plain markup, no component: creating 100 components costs
+/// more than diffing 100 rows on a hover).
+fn table_row(row: &Row, i: usize, hot: bool, selected: bool, error_id: &AttrValue) -> Html {
     let class = classes!(
         "row",
         row.kind.class(),
         row.is_error.then_some("is-error"),
         row.has_note.then_some("has-note"),
-        p.hot.then_some("is-hot"),
-        p.selected.then_some("is-selected"),
+        hot.then_some("is-hot"),
+        selected.then_some("is-selected"),
     );
-    let id = row.is_error.then(|| p.error_id.clone());
+    let id = row.is_error.then(|| error_id.clone());
     html! {
-        <tr {class} {id} data-row={p.i.to_string()} style={format!("--depth: {}", row.depth)}
-            aria-selected={p.selected.then_some("true")}>
+        <tr key={i} {class} {id} data-row={i.to_string()} style={format!("--depth: {}", row.depth)}
+            aria-selected={selected.then_some("true")}>
             <td class="c-offset">{ row.offset }</td>
             <td class="c-size">{ &row.size }</td>
             <td class="c-hex">{ hex_cell(row) }</td>
@@ -103,10 +90,8 @@ pub fn byte_table(
                 </tr>
             </thead>
             <tbody>
-                { for (0..shown).map(|i| html! {
-                    <TableRow key={i} model={Rc::clone(&s.model)} {i}
-                        hot={s.hover == Some(i)} selected={s.selected == Some(i)}
-                        error_id={error_id.clone()} />
+                { for s.model.rows.iter().take(shown).enumerate().map(|(i, r)| {
+                    table_row(r, i, s.hover == Some(i), s.selected == Some(i), error_id)
                 }) }
             </tbody>
         </table>

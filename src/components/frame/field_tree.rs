@@ -12,8 +12,10 @@ use yew::prelude::*;
 /// Props of [`FieldTree`].
 #[derive(Properties, PartialEq)]
 pub struct FieldTreeProps {
-    /// Hover, selection, open groups, focus; where keys go.
-    pub state: UseReducerHandle<ViewState>,
+    /// Hover, selection, open groups, focus.
+    pub state: Rc<ViewState>,
+    /// Where keys go.
+    pub dispatch: UseReducerDispatcher<ViewState>,
     /// Prefix of the items' ids.
     pub id: AttrValue,
 }
@@ -84,7 +86,7 @@ pub fn FieldTree(p: &FieldTreeProps) -> Html {
     let list = use_node_ref();
 
     let onkeydown = {
-        let d = p.state.dispatcher();
+        let d = p.dispatch.clone();
         Callback::from(move |e: KeyboardEvent| {
             if e.alt_key() || e.ctrl_key() || e.meta_key() {
                 return;
@@ -133,7 +135,7 @@ pub fn FieldTree(p: &FieldTreeProps) -> Html {
         .then(|| format!("{}-t{}", p.id, s.focus));
     let hot_within = s.hot_within();
     let on_more = {
-        let d = p.state.dispatcher();
+        let d = p.dispatch.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(Action::MoreTree(500)))
     };
     html! {

@@ -82,8 +82,21 @@ pub fn frame_header_html(
         } => {
             let d = d.clone();
             let at = *offset;
-            let onclick =
-                Callback::from(move |_: MouseEvent| d.dispatch(Action::Select(Target::Byte(at))));
+            let row_id = format!("{id}-error");
+            // Select the byte and bring its row into view (not by following
+            // the link: a new URL fragment would be a navigation for the app).
+            let onclick = Callback::from(move |e: MouseEvent| {
+                e.prevent_default();
+                d.dispatch(Action::Select(Target::Byte(at)));
+                if let Some(row) = web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|doc| doc.get_element_by_id(&row_id))
+                {
+                    let opts = web_sys::ScrollIntoViewOptions::new();
+                    opts.set_block(web_sys::ScrollLogicalPosition::Center);
+                    row.scroll_into_view_with_scroll_into_view_options(&opts);
+                }
+            });
             html! {
                 <p class="callout callout-error" role="alert">
                     <strong>{ "Error at " }

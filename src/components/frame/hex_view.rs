@@ -6,7 +6,7 @@
 
 use super::BytesOf;
 use crate::model::frame_space::{Range, SpaceModel};
-use crate::model::hexview::{self, clip, row_cells, window, COLS, ROW_PX};
+use crate::model::hexview::{self, clip, window, COLS, ROW_PX};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -36,38 +36,21 @@ struct RowProps {
     bytes: BytesOf,
     row: usize,
     hot: Option<Range>,
-    point: Option<Range>,
+    point: Option<usize>,
     selected: Option<Range>,
 }
 
+/// One row, parsed from one string (re-made only when its highlights change).
 #[component]
 fn HexRow(p: &RowProps) -> Html {
-    let mut cells = row_cells(&p.model, p.bytes.bytes(), p.row, p.hot, p.selected);
-    if let Some((at, _)) = p.point {
-        if let Some(c) = cells.iter_mut().find(|c| c.offset == at) {
-            c.class.push_str(" is-point");
-        }
-    }
-    let offset = p.model.base + p.row * COLS;
-    html! {
-        <div class="hex-row">
-            <span class="hex-offset">{ offset }</span>
-            <span class="hex-bytes">
-                { for cells.iter().map(|c| html! {
-                    <span class={classes!("hex-byte", c.class.clone())} data-offset={c.offset.to_string()}>
-                        { c.byte.map_or("··", hexview::hex2) }
-                    </span>
-                }) }
-            </span>
-            <span class="hex-ascii">
-                { for cells.iter().map(|c| html! {
-                    <span class={classes!("hex-char", c.class.clone())} data-offset={c.offset.to_string()}>
-                        { c.byte.map_or(" ", hexview::ascii) }
-                    </span>
-                }) }
-            </span>
-        </div>
-    }
+    Html::from_html_unchecked(AttrValue::from(hexview::row_html(
+        &p.model,
+        p.bytes.bytes(),
+        p.row,
+        p.hot,
+        p.point,
+        p.selected,
+    )))
 }
 
 /// The hex + ASCII view.
@@ -133,7 +116,7 @@ pub fn HexView(p: &HexViewProps) -> Html {
                         { for (first..first + count).map(|row| html! {
                             <HexRow key={row} model={Rc::clone(&p.model)} bytes={p.bytes.clone()} {row}
                                 hot={clip(&p.model, row, p.hot)}
-                                point={clip(&p.model, row, point)}
+                                point={clip(&p.model, row, point).map(|(o, _)| o)}
                                 selected={clip(&p.model, row, p.selected)} />
                         }) }
                     </div>

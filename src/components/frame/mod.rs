@@ -38,7 +38,9 @@ use crate::model::frame_space::SpaceModel;
 use crate::model::frame_state::{Action, ViewState};
 use crate::model::view::{frame_header, SpaceSrc};
 use crate::model::FrameRc;
+use std::rc::Rc;
 use yew::prelude::*;
+use yew::Reducible;
 
 /// The bytes of a frame, or of its reassembled message.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,9 +104,15 @@ fn store_choice(c: ExportChoice) {
 /// Frames up to this size open their code panel at first.
 const OPEN_EXPORT_BYTES: usize = 4096;
 
-/// The state of one byte space's views, reset when the frame changes.
+/// The state of one byte space's views, reset when the frame changes: the
+/// state to render (already reset to a new frame's model, so a new frame
+/// is drawn once, not first over the old layout) and where actions go.
 #[hook]
-fn use_space(frame: &FrameRc, reassembled: bool, compact: bool) -> UseReducerHandle<ViewState> {
+fn use_space(
+    frame: &FrameRc,
+    reassembled: bool,
+    compact: bool,
+) -> (Rc<ViewState>, UseReducerDispatcher<ViewState>) {
     let model = use_memo((frame.clone(), reassembled), |(f, re)| {
         let src = match (&f.reassembled, re) {
             (Some(r), true) => SpaceSrc::reassembled(r),
@@ -117,17 +125,24 @@ fn use_space(frame: &FrameRc, reassembled: bool, compact: bool) -> UseReducerHan
         let model = model.clone();
         use_reducer(move || ViewState::new(model, compact))
     };
+    let d = state.dispatcher();
     {
-        let d = state.dispatcher();
-        use_effect_with(model, move |m| d.dispatch(Action::Reset(m.clone())));
+        let d = d.clone();
+        use_effect_with(model.clone(), move |m| d.dispatch(Action::Reset(m.clone())));
     }
-    state
+    let now = Rc::new((*state).clone());
+    let now = if Rc::ptr_eq(&now.model, &model) {
+        now
+    } else {
+        now.reduce(Action::Reset(model))
+    };
+    (now, d)
 }
 
 /// The message a last fragment completes: its own byte space and views.
 fn reassembled_views(
     frame: &FrameRc,
-    state: &UseReducerHandle<ViewState>,
+    (state, d): &(Rc<ViewState>, UseReducerDispatcher<ViewState>),
     id: &AttrValue,
     compact: bool,
     choice: ExportChoice,
@@ -144,18 +159,59 @@ fn reassembled_views(
                     r.fragments, r.sequence_id, r.bytes.len()
                 ) }
             </h3>
-            { span_views(state, &BytesOf { frame: frame.clone(), reassembled: true }, id, compact) }
+            { span_views(state, d, &BytesOf { frame: frame.clone(), reassembled: true }, id, compact) }
             <ExportPanel frame={frame.clone()} what={Exported::Reassembled} {choice}
                 on_choice={on_choice.clone()} id={format!("{id}-export")} />
         </section>
     }
 }
 
-/// Everything about one frame.
+#[derive(Properties, PartialEq)]
+struct ClockProps {
+    frame: FrameRc,
+    /// `performance.now()` when the frame's render started (bits: props
+    /// compare by value and an f64 is not `Eq`).
+    started: u64,
+}
+
+/// Writes how long the render of a new frame took into the article's
+/// `data-render-ms`: the last child's effect runs once the frame's views
+/// (its other children included) are built and attached.
+#[component]
+fn RenderClock(p: &ClockProps) -> Html {
+    let at = use_node_ref();
+    {
+        let at = at.clone();
+        let started = f64::from_bits(p.started);
+        use_effect_with(p.frame.clone(), move |_| {
+            let article = at
+                .cast::<web_sys::Element>()
+                .and_then(|e| e.closest("article.frame").ok().flatten());
+            if let Some(a) = article {
+                let ms = (now_ms() - started).max(0.0) as u32;
+                let _ = a.set_attribute("data-render-ms", &ms.to_string());
+            }
+        });
+    }
+    html! { <span class="render-clock" hidden=true ref={at} /> }
+}
+
+/// Milliseconds since the page started.
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+/// Everything about one frame. The article's `data-render-ms` says how long
+/// the first render of its frame took, from this component's start to its
+/// effects (building and attaching the DOM of its views; in a list of
+/// frames rendered at once, the later siblings' too).
 #[component]
 pub fn FrameDetail(p: &FrameDetailProps) -> Html {
+    let started = now_ms();
     let view = use_memo((p.frame.clone(), p.index), |(f, i)| frame_header(*i, f));
-    let state = use_space(&p.frame, false, p.compact);
+    let (state, d) = use_space(&p.frame, false, p.compact);
     // The reassembled message (an empty space for other frames).
     let message = use_space(&p.frame, true, p.compact);
     let choice = use_state(stored_choice);
@@ -178,11 +234,12 @@ pub fn FrameDetail(p: &FrameDetailProps) -> Html {
     html! {
         <article class={classes!("frame", p.compact.then_some("is-compact"))} id={id.clone()}
             aria-label={format!("frame #{} {}", p.index, p.frame.type_name)}>
-            { frame_header_html(&view, id, &state.dispatcher(), &lint_codes, *choice, p.compact) }
-            { span_views(&state, &BytesOf { frame: p.frame.clone(), reassembled: false }, id, p.compact) }
+            { frame_header_html(&view, id, &d, &lint_codes, *choice, p.compact) }
+            { span_views(&state, &d, &BytesOf { frame: p.frame.clone(), reassembled: false }, id, p.compact) }
             <ExportPanel frame={p.frame.clone()} what={Exported::Frame} choice={*choice}
                 on_choice={on_choice.clone()} id={format!("{id}-export")} open={open_export} />
             { reassembled_views(&p.frame, &message, &AttrValue::from(format!("{id}-msg")), p.compact, *choice, &on_choice) }
+            <RenderClock frame={p.frame.clone()} started={started.to_bits()} />
         </article>
     }
 }

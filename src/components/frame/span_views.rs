@@ -8,6 +8,7 @@
 use super::byte_table::byte_table;
 use super::{BytesOf, FieldTree, HexView};
 use crate::model::frame_state::{Action, Target, ViewState};
+use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
@@ -75,13 +76,13 @@ fn status_line(s: &ViewState) -> Html {
 /// what is hovered and selected; element ids start with `id` (`frame-1`:
 /// the error row is `frame-1-error`).
 pub fn span_views(
-    state: &UseReducerHandle<ViewState>,
+    state: &Rc<ViewState>,
+    d: &UseReducerDispatcher<ViewState>,
     bytes: &BytesOf,
     id: &AttrValue,
     compact: bool,
 ) -> Html {
     let s: &ViewState = state;
-    let d = state.dispatcher();
     let onmouseover = {
         let d = d.clone();
         Callback::from(move |e: MouseEvent| match hit(&e, false) {
@@ -127,11 +128,11 @@ pub fn span_views(
                         <p class="hex-status">{ status_line(s) }</p>
                     </section>
                     <section class="panel tree-panel" aria-label="field tree">
-                        <FieldTree state={state.clone()} id={id.clone()} />
+                        <FieldTree state={state.clone()} dispatch={d.clone()} id={id.clone()} />
                     </section>
                 </div>
             }
-            { byte_table(s, &d, &error_id) }
+            { byte_table(s, d, &error_id) }
         </div>
     }
 }
