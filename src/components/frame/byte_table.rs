@@ -51,7 +51,13 @@ fn table_row(row: &Row, i: usize, hot: bool, selected: bool, error_id: &AttrValu
             <td class="c-size">{ &row.size }</td>
             <td class="c-hex">{ hex_cell(row) }</td>
             <td class="c-field"><span class="field-name">{ &row.field }</span></td>
-            <td class="c-value">{ &row.value }</td>
+            <td class="c-value">
+                if row.value.len() > 40 {
+                    <span class="value-text" title={row.value.clone()}>{ &row.value }</span>
+                } else {
+                    { &row.value }
+                }
+            </td>
             <td class="c-meaning">{ &row.meaning }</td>
         </tr>
     }
