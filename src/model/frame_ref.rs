@@ -6,10 +6,8 @@ use std::rc::Rc;
 
 /// A decoded frame, cheap to clone, equal only to itself.
 #[derive(Debug, Clone)]
-#[allow(dead_code)] // until every page shows frames through FrameDetail
 pub struct FrameRc(pub Rc<Frame>);
 
-#[allow(dead_code)]
 impl FrameRc {
     /// Shares `f`.
     pub fn new(f: Frame) -> FrameRc {

@@ -1,42 +1,10 @@
 //! Report → what the page shows: frame headers, statuses and the rows of the
 //! annotated byte-layout table.
 
-use erldist_codec::epmd::Status;
-use erldist_codec::input::InputError;
-use erldist_codec::{Frame, Report, Source, Span};
+use erldist_codec::epmd::{Note, Status};
+use erldist_codec::session::Reassembled;
+use erldist_codec::{Frame, Source, Span, Value};
 use std::rc::Rc;
-
-/// Everything the result area shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReportView {
-    /// `hex`, `epmd-log` or `raw`.
-    pub format: &'static str,
-    /// `detected` or `chosen`.
-    pub format_how: &'static str,
-    /// `2 frames, 29 bytes`.
-    pub summary: String,
-    /// The input could not be read.
-    pub input_error: Option<InputErrorView>,
-    /// Input-level remarks.
-    pub notes: Vec<String>,
-    /// The frames, in order.
-    pub frames: Vec<Rc<FrameView>>,
-}
-
-/// Where the input text is wrong, with the offending line and a caret.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InputErrorView {
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column (characters).
-    pub column: usize,
-    /// What is wrong.
-    pub message: String,
-    /// The offending line (a window of it when long; tabs as spaces).
-    pub excerpt: String,
-    /// Spaces then `^` under the offending character of `excerpt`.
-    pub caret: String,
-}
 
 /// One frame: header, status, remarks and byte table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +19,16 @@ pub struct FrameView {
     pub direction_how: &'static str,
     /// Why this direction.
     pub direction_reason: String,
+    /// `epmd` or `dist`.
+    pub protocol: &'static str,
+    /// `epmd`, `handshake` or `connected`.
+    pub phase: &'static str,
+    /// `initiator` or `acceptor`: the side that sent it.
+    pub side: &'static str,
+    /// Who sends it to whom, in words (`the client to epmd`).
+    pub sender: &'static str,
+    /// The conversation it belongs to, when the input held several.
+    pub stream: Option<usize>,
     /// Offset of the frame in the byte stream.
     pub offset: usize,
     /// Bytes in the frame.
@@ -60,11 +38,45 @@ pub struct FrameView {
     /// Complete, incomplete or error.
     pub status: StatusView,
     /// Remarks, each with its byte offset.
-    pub notes: Vec<String>,
+    pub notes: Vec<NoteView>,
     /// What epmd's log says about the frame.
     pub epmd_says: Vec<String>,
-    /// The byte-layout table.
+    /// The classic mistakes found in the frame.
+    pub lint: Vec<LintView>,
+    /// `reassembled from 5 fragments (sequence 7): 300049 bytes`.
+    pub reassembled: Option<String>,
+    /// The byte-layout table (empty from [`frame_header`]).
     pub rows: Vec<Row>,
+    /// The frame itself (set by [`report_view`], for `FrameCard`).
+    pub source: Option<Rc<Frame>>,
+}
+
+/// A remark about one byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteView {
+    /// Absolute offset of the byte.
+    pub offset: usize,
+    /// `byte 0 (UNKNOWN.length_prefix): length 12594 ...`.
+    pub text: String,
+}
+
+/// A classic mistake found in the frame ([`erldist_codec::lint`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LintView {
+    /// Its position in the frame's lint list.
+    pub index: usize,
+    /// `missing-length-prefix`, ...
+    pub id: &'static str,
+    /// The mistake in general (from the codec's table).
+    pub about: &'static str,
+    /// What is wrong here, with the numbers.
+    pub message: String,
+    /// Absolute offset it points at.
+    pub offset: usize,
+    /// The bytes probably meant, as spaced hex.
+    pub corrected: Option<String>,
+    /// The same, unspaced (for a `?decode=` link).
+    pub corrected_hex: Option<String>,
 }
 
 /// How a frame's decode ended.
@@ -153,7 +165,11 @@ impl RowKind {
     }
 }
 
-/// The hex bytes of a row, with the erroneous byte (if in this row) apart.
+/// Bytes a table cell shows before it cuts (`… +N bytes`).
+pub const CELL_BYTES: usize = 24;
+
+/// The hex bytes of a row, with the erroneous byte (if in this row) apart;
+/// long runs cut to [`CELL_BYTES`] (keeping the marked byte in view).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HexText {
     /// Bytes before the marked one.
@@ -162,27 +178,55 @@ pub struct HexText {
     pub marked: Option<String>,
     /// Bytes after the marked one.
     pub after: String,
+    /// Bytes left out.
+    pub more: usize,
 }
 
 impl HexText {
     /// `bytes` as spaced hex, marking `bytes[mark]`.
     pub fn new(bytes: &[u8], mark: Option<usize>) -> HexText {
         let hex = |b: &[u8]| erldist_codec::hex::spaced(b);
+        let n = bytes.len();
+        let cut = |b: &[u8], keep: usize| -> (String, usize) {
+            let shown = b.get(..keep.min(b.len())).unwrap_or(b);
+            (hex(shown), b.len() - shown.len())
+        };
         match mark {
-            Some(i) if i < bytes.len() => HexText {
-                before: hex(bytes.get(..i).unwrap_or(&[])),
-                marked: bytes.get(i).map(|b| format!("{b:02x}")),
-                after: hex(bytes.get(i + 1..).unwrap_or(&[])),
-            },
-            _ => HexText {
-                before: hex(bytes),
-                marked: None,
-                after: String::new(),
-            },
+            Some(i) if i < n => {
+                // Up to 8 bytes either side of the mark, `…` where cut.
+                let from = i.saturating_sub(8);
+                let head = bytes.get(..i.min(CELL_BYTES / 2)).unwrap_or(&[]);
+                let mut before = if from > head.len() {
+                    let near = bytes.get(from..i).unwrap_or(&[]);
+                    format!("{} … {}", hex(head.get(..4).unwrap_or(head)), hex(near))
+                } else {
+                    hex(bytes.get(..i).unwrap_or(&[]))
+                };
+                if before.ends_with(' ') {
+                    before.pop();
+                }
+                let (after, more) = cut(bytes.get(i + 1..).unwrap_or(&[]), 8);
+                HexText {
+                    before,
+                    marked: bytes.get(i).map(|b| hex(std::slice::from_ref(b))),
+                    after,
+                    more,
+                }
+            }
+            _ => {
+                let (before, more) = cut(bytes, CELL_BYTES);
+                HexText {
+                    before,
+                    marked: None,
+                    after: String::new(),
+                    more,
+                }
+            }
         }
     }
 
     /// All of it, as plain text.
+    #[cfg(test)]
     pub fn plain(&self) -> String {
         [
             self.before.as_str(),
@@ -206,13 +250,15 @@ pub struct Row {
     pub depth: usize,
     /// Absolute offset of the first byte.
     pub offset: usize,
+    /// Bytes of the frame the row covers (0 for missing bytes).
+    pub len: usize,
     /// Number of bytes (`+15` for missing bytes, `?` when unknown).
     pub size: String,
     /// The bytes (empty for groups and missing bytes).
     pub hex: HexText,
     /// Field name.
     pub field: String,
-    /// The value, rendered.
+    /// The value, rendered (cut when long).
     pub value: String,
     /// What the bytes mean.
     pub meaning: String,
@@ -220,32 +266,10 @@ pub struct Row {
     pub is_error: bool,
     /// A note is about a byte of this row.
     pub has_note: bool,
-}
-
-/// Builds the view of a report; `input` is the text it was decoded from.
-pub fn report_view(report: &Report, input: &str) -> ReportView {
-    let total: usize = report.frames.iter().map(|f| f.bytes.len()).sum();
-    let n = report.frames.len();
-    ReportView {
-        format: report.format,
-        format_how: if report.format_detected {
-            "detected"
-        } else {
-            "chosen"
-        },
-        summary: format!("{n} frame{}, {total} byte{}", plural(n), plural(total)),
-        input_error: report
-            .input_error
-            .as_ref()
-            .map(|e| input_error_view(e, input)),
-        notes: report.notes.clone(),
-        frames: report
-            .frames
-            .iter()
-            .enumerate()
-            .map(|(i, f)| Rc::new(frame_view(i + 1, f)))
-            .collect(),
-    }
+    /// The span tree node the row shows (rows follow the tree's order).
+    pub node: Option<usize>,
+    /// The hex view's color class of the row's bytes (`f0`..).
+    pub color: Option<u8>,
 }
 
 fn plural(n: usize) -> &'static str {
@@ -256,43 +280,79 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-/// Characters of the offending line shown around the column.
-const EXCERPT_BEFORE: usize = 40;
-const EXCERPT_WIDTH: usize = 80;
+/// How a decode ended, for a byte space that is always whole.
+static COMPLETE: Status = Status::Complete;
 
-/// The error, with the offending line and a caret under the column.
-pub fn input_error_view(e: &InputError, input: &str) -> InputErrorView {
-    let line: Vec<char> = input
-        .lines()
-        .nth(e.line.saturating_sub(1))
-        .unwrap_or("")
-        .chars()
-        .map(|c| if c == '\t' { ' ' } else { c })
-        .collect();
-    let col = e.column.saturating_sub(1);
-    let start = col.saturating_sub(EXCERPT_BEFORE);
-    let end = line.len().min(start + EXCERPT_WIDTH);
-    let mut excerpt: String = line.get(start..end).unwrap_or(&[]).iter().collect();
-    let mut pad = col - start;
-    if start > 0 {
-        excerpt.insert(0, '…');
-        pad += 1;
+/// A byte space to lay out: a frame, or a reassembled message (its own
+/// bytes, offsets from 0).
+#[derive(Debug, Clone, Copy)]
+pub struct SpaceSrc<'a> {
+    /// The bytes.
+    pub bytes: &'a [u8],
+    /// Offset of `bytes[0]` in the stream the spans' offsets count in.
+    pub base: usize,
+    /// The span tree.
+    pub spans: &'a [Span],
+    /// How the decode ended.
+    pub status: &'a Status,
+    /// Remarks, by offset.
+    pub notes: &'a [Note],
+}
+
+impl<'a> SpaceSrc<'a> {
+    /// No bytes at all.
+    pub const EMPTY: SpaceSrc<'static> = SpaceSrc {
+        bytes: &[],
+        base: 0,
+        spans: &[],
+        status: &COMPLETE,
+        notes: &[],
+    };
+
+    /// The frame's bytes.
+    pub fn frame(f: &'a Frame) -> SpaceSrc<'a> {
+        SpaceSrc {
+            bytes: &f.bytes,
+            base: f.offset,
+            spans: &f.spans,
+            status: &f.status,
+            notes: &f.notes,
+        }
     }
-    if end < line.len() {
-        excerpt.push('…');
+
+    /// A reassembled message's bytes.
+    pub fn reassembled(r: &'a Reassembled) -> SpaceSrc<'a> {
+        SpaceSrc {
+            bytes: &r.bytes,
+            base: 0,
+            spans: &r.spans,
+            status: &COMPLETE,
+            notes: &[],
+        }
     }
-    InputErrorView {
-        line: e.line,
-        column: e.column,
-        message: e.message.clone(),
-        excerpt,
-        caret: format!("{}^", " ".repeat(pad)),
+
+    /// The offset the error points at.
+    pub fn error_at(&self) -> Option<usize> {
+        match self.status {
+            Status::Invalid(e) => Some(e.offset),
+            _ => None,
+        }
     }
 }
 
-/// Builds the view of one frame (`index` is 1-based).
+/// Builds the view of one frame (`index` is 1-based), with its rows (the
+/// page builds rows on demand through [`space_rows`]; tests want them all).
+#[cfg(test)]
 pub fn frame_view(index: usize, f: &Frame) -> FrameView {
-    let status = match &f.status {
+    FrameView {
+        rows: space_rows(&SpaceSrc::frame(f)),
+        ..frame_header(index, f)
+    }
+}
+
+/// The status of a decode.
+pub fn status_view(s: &Status) -> StatusView {
+    match s {
         Status::Complete => StatusView::Complete,
         Status::Incomplete(i) => StatusView::Incomplete {
             needed: i.needed,
@@ -303,7 +363,11 @@ pub fn frame_view(index: usize, f: &Frame) -> FrameView {
             field: e.field.clone(),
             message: e.message.clone(),
         },
-    };
+    }
+}
+
+/// Everything about a frame but its table rows.
+pub fn frame_header(index: usize, f: &Frame) -> FrameView {
     FrameView {
         index,
         type_name: f.type_name,
@@ -314,45 +378,85 @@ pub fn frame_view(index: usize, f: &Frame) -> FrameView {
             Source::Inferred => "inferred",
         },
         direction_reason: f.direction_reason.clone(),
+        protocol: f.protocol.as_str(),
+        phase: f.phase.as_str(),
+        side: f.side.as_str(),
+        sender: erldist_codec::export::sender_words(f.protocol, f.side),
+        stream: f.stream,
         offset: f.offset,
         length: f.bytes.len(),
         line: f.line,
-        status,
+        status: status_view(&f.status),
         notes: f
             .notes
             .iter()
-            .map(|n| format!("byte {} ({}): {}", n.offset, n.field, n.message))
+            .map(|n| NoteView {
+                offset: n.offset,
+                text: format!("byte {} ({}): {}", n.offset, n.field, n.message),
+            })
             .collect(),
         epmd_says: f.epmd_says.clone(),
-        rows: frame_rows(f),
+        lint: f
+            .lint
+            .iter()
+            .enumerate()
+            .map(|(index, l)| LintView {
+                index,
+                id: l.id,
+                about: erldist_codec::lint::IDS
+                    .iter()
+                    .find(|(id, _)| *id == l.id)
+                    .map_or("", |(_, about)| about),
+                message: l.message.clone(),
+                offset: l.offset,
+                corrected: l.corrected.as_deref().map(erldist_codec::hex::spaced),
+                corrected_hex: l.corrected.as_deref().map(erldist_codec::hex::encode),
+            })
+            .collect(),
+        reassembled: f.reassembled.as_ref().map(|r| {
+            format!(
+                "reassembled from {} fragment{} (sequence id {}): {} byte{}",
+                r.fragments,
+                plural(r.fragments as usize),
+                r.sequence_id,
+                r.bytes.len(),
+                plural(r.bytes.len())
+            )
+        }),
+        rows: Vec::new(),
+        source: None,
     }
 }
 
-/// The rows of a frame's byte-layout table: the span tree in document order
-/// (a group's heading row, then its children one level deeper), then any
-/// bytes no span covers, then the bytes still missing.
+/// The rows of a frame's byte-layout table ([`space_rows`] of the frame).
+#[cfg(test)]
 pub fn frame_rows(f: &Frame) -> Vec<Row> {
-    let error_at = match &f.status {
-        Status::Invalid(e) => Some(e.offset),
-        _ => None,
-    };
+    space_rows(&SpaceSrc::frame(f))
+}
+
+/// The rows of a byte-layout table: the span tree in document order
+/// (a group's heading row, then its children one level deeper; row `i`
+/// is node `i` of [`crate::model::tree::SpanTree`]), then any bytes no span
+/// covers, then the bytes still missing.
+pub fn space_rows(src: &SpaceSrc<'_>) -> Vec<Row> {
+    let error_at = src.error_at();
     let ctx = Ctx {
-        frame: f,
+        src,
         error_at,
-        note_offsets: f.notes.iter().map(|n| n.offset).collect(),
+        note_offsets: src.notes.iter().map(|n| n.offset).collect(),
     };
     let mut rows = Vec::new();
-    span_rows(&ctx, &f.spans, 0, &mut rows);
+    span_rows(&ctx, src.spans, &mut rows);
 
-    let frame_end = f.offset + f.bytes.len();
-    let covered = erldist_codec::span::leaves(&f.spans)
+    let frame_end = src.base + src.bytes.len();
+    let covered = erldist_codec::span::leaves(src.spans)
         .iter()
         .map(|s| s.end())
         .max()
-        .unwrap_or(f.offset)
-        .clamp(f.offset, frame_end);
+        .unwrap_or(src.base)
+        .clamp(src.base, frame_end);
     if covered < frame_end {
-        let meaning = match &f.status {
+        let meaning = match src.status {
             Status::Invalid(_) => "not decoded: the frame is already wrong before these bytes",
             Status::Incomplete(_) => "not decoded yet: the start of a field that is not complete",
             Status::Complete => "not covered by any field",
@@ -363,7 +467,7 @@ pub fn frame_rows(f: &Frame) -> Vec<Row> {
             ..ctx.row(RowKind::Undecoded, 0, covered, frame_end - covered)
         });
     }
-    match &f.status {
+    match src.status {
         Status::Incomplete(i) => {
             let (size, meaning) = match i.needed {
                 Some(n) => (
@@ -401,7 +505,7 @@ pub fn frame_rows(f: &Frame) -> Vec<Row> {
 }
 
 struct Ctx<'a> {
-    frame: &'a Frame,
+    src: &'a SpaceSrc<'a>,
     error_at: Option<usize>,
     note_offsets: Vec<usize>,
 }
@@ -412,13 +516,13 @@ impl Ctx<'_> {
         let contains = |at: usize| at >= offset && at < offset + size;
         let has_bytes = matches!(kind, RowKind::Leaf | RowKind::Undecoded);
         let is_error = has_bytes && self.error_at.is_some_and(contains);
+        let start = offset.saturating_sub(self.src.base);
+        let bytes = self
+            .src
+            .bytes
+            .get(start..(start + size).min(self.src.bytes.len()))
+            .unwrap_or(&[]);
         let hex = if has_bytes {
-            let start = offset.saturating_sub(self.frame.offset);
-            let bytes = self
-                .frame
-                .bytes
-                .get(start..(start + size).min(self.frame.bytes.len()))
-                .unwrap_or(&[]);
             HexText::new(
                 bytes,
                 self.error_at.filter(|_| is_error).map(|e| e - offset),
@@ -430,6 +534,11 @@ impl Ctx<'_> {
             kind,
             depth,
             offset,
+            len: if kind == RowKind::Missing {
+                0
+            } else {
+                bytes.len()
+            },
             size: size.to_string(),
             hex,
             field: String::new(),
@@ -437,12 +546,26 @@ impl Ctx<'_> {
             meaning: String::new(),
             is_error,
             has_note: has_bytes && self.note_offsets.iter().any(|&n| contains(n)),
+            node: None,
+            color: None,
         }
     }
 }
 
-fn span_rows(ctx: &Ctx<'_>, spans: &[Span], depth: usize, rows: &mut Vec<Row>) {
-    for s in spans {
+/// Characters of a value a row shows before it cuts (`…`).
+pub const VALUE_CHARS: usize = 120;
+
+/// The spans in document order, one row each (iteratively: the tree may be
+/// deep).
+fn span_rows(ctx: &Ctx<'_>, spans: &[Span], rows: &mut Vec<Row>) {
+    let mut stack: Vec<std::slice::Iter<'_, Span>> = vec![spans.iter()];
+    let mut leaf_no: u8 = 0;
+    while let Some(top) = stack.last_mut() {
+        let Some(s) = top.next() else {
+            stack.pop();
+            continue;
+        };
+        let depth = stack.len() - 1;
         // The codec marks the bytes after an error as one `undecoded` leaf.
         let undecoded = s.children.is_empty() && s.field == "undecoded";
         let kind = if undecoded {
@@ -452,17 +575,91 @@ fn span_rows(ctx: &Ctx<'_>, spans: &[Span], depth: usize, rows: &mut Vec<Row>) {
         } else {
             RowKind::Group
         };
+        let color = (kind != RowKind::Group).then_some(leaf_no);
+        if color.is_some() {
+            leaf_no = (leaf_no + 1) % crate::model::tree::PALETTE;
+        }
         rows.push(Row {
             field: if undecoded {
                 "(not decoded)".to_string()
             } else {
                 s.field.to_string()
             },
-            value: s.value.display(),
+            value: short_value(&s.value, VALUE_CHARS),
             meaning: s.meaning.to_string(),
+            node: Some(rows.len()),
+            color,
             ..ctx.row(kind, depth, s.offset, s.length)
         });
-        span_rows(ctx, &s.children, depth + 1, rows);
+        if !s.children.is_empty() {
+            stack.push(s.children.iter());
+        }
+    }
+}
+
+/// [`Value::display`], cut after about `max` characters (`…`) without
+/// rendering the rest: a 300 KB binary costs what its first bytes cost.
+pub fn short_value(v: &Value, max: usize) -> String {
+    let mut out = String::new();
+    write_value(v, max, &mut out);
+    if out.len() > max {
+        let mut cut = max;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+        out.push('…');
+    }
+    out
+}
+
+/// Writes `v` into `out` until `out` is longer than `max`.
+fn write_value(v: &Value, max: usize, out: &mut String) {
+    use std::fmt::Write;
+    if out.len() > max {
+        return;
+    }
+    match v {
+        Value::Text(s) if s.len() > max => {
+            let mut cut = max;
+            while !s.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let _ = write!(out, "{:?}", s.get(..cut).unwrap_or(""));
+        }
+        Value::Bytes(b) if b.len() > max / 2 => {
+            out.push_str("0x");
+            out.push_str(&erldist_codec::hex::encode(b.get(..max / 2).unwrap_or(b)));
+        }
+        Value::List(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if out.len() > max {
+                    break;
+                }
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_value(item, max, out);
+            }
+            out.push(']');
+        }
+        Value::Record(members) => {
+            out.push('{');
+            for (i, (k, item)) in members.iter().enumerate() {
+                if out.len() > max {
+                    break;
+                }
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(k);
+                out.push_str(": ");
+                write_value(item, max, out);
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.display()),
     }
 }
 
@@ -471,8 +668,32 @@ mod tests {
     use super::*;
     use erldist_codec::{decode_text, DecodeOptions, DirectionChoice};
 
-    fn view(text: &str) -> ReportView {
-        report_view(&decode_text(text, &DecodeOptions::default()), text)
+    /// A report's frames as the page shows them.
+    struct TestView {
+        format: &'static str,
+        format_how: &'static str,
+        frames: Vec<FrameView>,
+    }
+
+    fn views(r: &erldist_codec::Report) -> TestView {
+        TestView {
+            format: r.format,
+            format_how: if r.format_detected {
+                "detected"
+            } else {
+                "chosen"
+            },
+            frames: r
+                .frames
+                .iter()
+                .enumerate()
+                .map(|(i, f)| frame_view(i + 1, f))
+                .collect(),
+        }
+    }
+
+    fn view(text: &str) -> TestView {
+        views(&decode_text(text, &DecodeOptions::default()))
     }
 
     fn row<'a>(f: &'a FrameView, field: &str) -> &'a Row {
@@ -489,7 +710,6 @@ mod tests {
         let v = view(ALIVE2);
         assert_eq!(v.format, "hex");
         assert_eq!(v.format_how, "detected");
-        assert_eq!(v.summary, "1 frame, 19 bytes");
         let f = &v.frames[0];
         assert_eq!(f.type_name, "ALIVE2_REQ");
         assert_eq!(f.direction, "request");
@@ -585,7 +805,8 @@ mod tests {
             HexText {
                 before: String::new(),
                 marked: Some("00".into()),
-                after: "09".into()
+                after: "09".into(),
+                more: 0,
             }
         );
         // The rest of the frame is shown as undecoded bytes.
@@ -593,28 +814,6 @@ mod tests {
         assert_eq!(und.kind, RowKind::Undecoded);
         assert_eq!((und.offset, und.size.as_str()), (13, "6"));
         assert!(!und.is_error);
-    }
-
-    #[test]
-    fn input_error_points_at_the_column() {
-        let v = view("00 zz");
-        let e = v.input_error.unwrap();
-        assert_eq!((e.line, e.column), (1, 4));
-        assert_eq!(e.excerpt, "00 zz");
-        assert_eq!(e.caret, "   ^");
-        assert!(v.frames.is_empty());
-        assert_eq!(v.summary, "0 frames, 0 bytes");
-    }
-
-    #[test]
-    fn input_error_excerpt_is_a_window_of_a_long_line() {
-        let text = format!("00\n{} zz", "00 ".repeat(100));
-        let v = view(&text);
-        let e = v.input_error.unwrap();
-        assert_eq!((e.line, e.column), (2, 302));
-        assert!(e.excerpt.starts_with('…'));
-        let caret_at = e.caret.chars().count() - 1;
-        assert_eq!(e.excerpt.chars().nth(caret_at), Some('z'));
     }
 
     #[test]
@@ -649,22 +848,21 @@ mod tests {
                 ..DecodeOptions::default()
             },
         );
-        let v = report_view(&r, text);
+        let v = views(&r);
         let f = &v.frames[0];
         assert_eq!(f.direction_how, "given");
-        assert!(f
-            .notes
-            .iter()
-            .any(|n| n.starts_with("byte 0 (UNKNOWN.length_prefix): length 12594")));
+        assert!(f.notes.iter().any(|n| n.offset == 0
+            && n.text
+                .starts_with("byte 0 (UNKNOWN.length_prefix): length 12594")));
         assert!(row(f, "length_prefix").has_note);
         assert!(!row(f, "tag").has_note);
     }
 
     #[test]
     fn empty_input_is_no_frames_and_no_error() {
-        let v = view("");
-        assert!(v.frames.is_empty());
-        assert_eq!(v.input_error, None);
+        let r = decode_text("", &DecodeOptions::default());
+        assert!(views(&r).frames.is_empty());
+        assert_eq!(r.input_error, None);
     }
 
     #[test]
@@ -673,5 +871,72 @@ mod tests {
         assert_eq!((h.before.as_str(), h.after.as_str()), ("01", "03"));
         assert_eq!(h.plain(), "01 02 03");
         assert_eq!(HexText::new(&[1, 2], Some(9)).plain(), "01 02");
+    }
+
+    #[test]
+    fn long_hex_is_cut_and_keeps_the_marked_byte() {
+        let b: Vec<u8> = (0..100).collect();
+        let h = HexText::new(&b, None);
+        assert_eq!(h.more, 100 - CELL_BYTES);
+        assert_eq!(h.before.split(' ').count(), CELL_BYTES);
+        let h = HexText::new(&b, Some(50));
+        assert_eq!(h.marked.as_deref(), Some("32"));
+        assert_eq!(h.before, "00 01 02 03 … 2a 2b 2c 2d 2e 2f 30 31");
+        assert_eq!(h.after, "33 34 35 36 37 38 39 3a");
+        assert_eq!(h.more, 100 - 59);
+    }
+
+    #[test]
+    fn long_values_are_cut_without_rendering_them_whole() {
+        let big = Value::Bytes(vec![0xab; 300_000]);
+        let s = short_value(&big, 20);
+        assert_eq!(s, format!("0x{}…", "ab".repeat(9)));
+        let list = Value::List((0..100_000).map(Value::UInt).collect());
+        let s = short_value(&list, 30);
+        assert!(s.starts_with("[0, 1, 2, 3,"), "{s}");
+        assert!(s.chars().count() <= 31, "{s}");
+        assert_eq!(short_value(&Value::Text("node".into()), 30), "\"node\"");
+        let rec = Value::Record(vec![("a".into(), Value::UInt(1))]);
+        assert_eq!(short_value(&rec, 30), rec.display());
+        assert_eq!(
+            short_value(&Value::Text("é".repeat(40)), 5).chars().last(),
+            Some('…')
+        );
+    }
+
+    #[test]
+    fn rows_follow_the_span_tree() {
+        use crate::model::tree::SpanTree;
+        let text = include_str!("../../codec/tests/vectors/dist/dist_full.streams.txt");
+        let r = decode_text(text, &DecodeOptions::default());
+        for f in r.frames.iter().filter(|f| f.bytes.len() > 1000) {
+            let rows = frame_rows(f);
+            let t = SpanTree::new(&f.spans);
+            for (i, n) in t.nodes.iter().enumerate() {
+                assert_eq!(rows[i].node, Some(i));
+                assert_eq!((rows[i].offset, rows[i].len), (n.start, n.len));
+                assert_eq!(rows[i].field, n.field);
+                assert_eq!(rows[i].depth, n.depth);
+                assert_eq!(rows[i].color.is_some(), !n.is_group());
+                if !n.is_group() {
+                    assert_eq!(rows[i].color, Some(n.color));
+                }
+                assert!(rows[i].value.chars().count() <= VALUE_CHARS + 1);
+            }
+        }
+    }
+
+    #[test]
+    fn the_header_names_protocol_phase_sender_and_lint() {
+        let r = decode_text("7a 6e 6f 64 65", &DecodeOptions::default());
+        let v = frame_header(1, &r.frames[0]);
+        assert_eq!((v.protocol, v.phase, v.side), ("epmd", "epmd", "initiator"));
+        assert_eq!(v.sender, "the client to epmd");
+        assert!(v.rows.is_empty());
+        let l = &v.lint[0];
+        assert_eq!(l.id, "missing-length-prefix");
+        assert!(l.about.contains("2-byte"));
+        assert_eq!(l.corrected.as_deref(), Some("00 05 7a 6e 6f 64 65"));
+        assert_eq!(l.corrected_hex.as_deref(), Some("00057a6e6f6465"));
     }
 }
