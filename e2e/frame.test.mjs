@@ -286,7 +286,7 @@ test("a connected-phase frame of 2000+ spans builds a window of its rows", async
   const frame = page.locator("article.frame").first();
   const ms = await renderMs(big.hex, () => frame);
   t.diagnostic(`${big.spans} spans, ${big.hex.length / 2} bytes: rendered in ${ms} ms`);
-  assert.ok(ms < RENDER_MS, `render took ${ms} ms`);
+  // Speed is measured by e2e/perf.mjs, not asserted here.
   await frame.locator(".frame-type", { hasText: big.type }).waitFor(WAIT);
   assert.match(await frame.locator(".badge-phase").textContent(), /dist · connected/);
   // Not thousands of rows: a page of the table, the rows of the hex view in view.
@@ -333,7 +333,7 @@ test("a 300 KB message reassembled from fragments is a byte space of its own", a
   const ms = await renderMs(input.hex, () => article);
   t.diagnostic(`${input.n} fragments and a ${input.length}-byte message: rendered in ${ms} ms`);
   // (The article's figure counts the frames rendered with it: all of them.)
-  assert.ok(ms < RENDER_MS, `render took ${ms} ms`);
+  // Speed is measured by e2e/perf.mjs, not asserted here.
   const msg = page.locator("article.frame .reassembled");
   assert.equal(await page.locator("article.frame").count(), input.n);
   assert.match(await msg.locator(".panel-title").first().textContent(), new RegExp(`${input.length} bytes`));

@@ -303,7 +303,10 @@ sock.on('close', () => console.log('CLOSED'));`,
   assert.match(explain, /epmd logs "invalid packet size \(12594\)"/);
   assert.match(explain, /epmd closes the connection without a reply/);
   assert.match(explain, /connection ended: epmd closed the connection \(20 bytes from the program, 0 from epmd\)/);
-  assert.match(await c.locator("article.frame").first().innerText(), /the tap saw the program send it/);
+  assert.match(
+    await c.locator("article.frame").first().locator(".badge-direction").getAttribute("title"),
+    /the tap saw the program send it/,
+  );
   // TAP_SCREENSHOT=path.png: the Tap view on the snippet (docs/tap-view.png).
   if (process.env.TAP_SCREENSHOT) {
     await c.locator("details.tap-code").first().locator("summary").click();
@@ -385,6 +388,10 @@ test("(c) a real node registers through the epmd tap, a second node reaches it t
   }
   // The connected phase: messages with atom-cache refs, every ref resolved.
   await until("the rpc decoded", async () => /:= cache\b/.test(await frames.innerText()), 15_000);
+  // Big frames show their first table rows: show them all.
+  for (const more of await frames.locator("button", { hasText: /^Show all/ }).all()) {
+    if (await more.isVisible()) await more.click();
+  }
   const all = await frames.innerText();
   assert.match(all, /atom-cache ref/i, "distribution headers with atom-cache refs");
   assert.doesNotMatch(all, /\$atom_cache_ref/, "no unresolved atom-cache ref");
