@@ -298,15 +298,16 @@ test("garbage shows an error, and the page keeps working", async () => {
   assert.equal(await page.locator(".input-error").count(), 0);
 });
 
-test("a recognised mistake is explained above its frame, and its fix decodes", async () => {
+test("a recognised mistake is explained in its frame, and its fix decodes", async () => {
   await page.locator("button.example", { hasText: "ASCII" }).click();
-  const lint = page.locator(".frame-lint", { hasText: "ascii-decimal" });
+  const lint = page.locator(".callout-lint", { hasText: "ascii-decimal" });
   await lint.waitFor(WAIT);
+  assert.equal(await lint.count(), 1, "the finding is shown once");
   assert.match(await lint.innerText(), /decimal digits/);
-  await lint.locator("button", { hasText: "decode these bytes instead" }).click();
+  await lint.locator("a.lint-open").click();
   await page.locator("article.frame", { hasText: "ALIVE2_REQ" }).first().waitFor(WAIT);
-  assert.match(await page.locator("textarea#input").inputValue(), /^00 11 78 25 22 4d/);
-  assert.equal(await page.locator(".frame-lint").count(), 0);
+  assert.match(await page.locator("textarea#input").inputValue(), /^0011782522 ?4d/);
+  assert.equal(await page.locator(".callout-lint").count(), 0);
 });
 
 test("a 10 MB capture shows its first frames within 1 s without blocking the page", async () => {

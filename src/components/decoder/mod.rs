@@ -93,41 +93,6 @@ fn download(bytes: &[u8], name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The classic mistakes the codec recognised in a frame, each with the
-/// bytes that were probably meant (one click decodes them).
-fn lint_callout(f: &erldist_codec::Frame, on_text: &Callback<String>, embed: bool) -> Html {
-    if f.lint.is_empty() {
-        return html! {};
-    }
-    let items = f.lint.iter().map(|l| {
-        let fix = l.corrected.as_ref().filter(|_| !embed).map(|b| {
-            let hex = erldist_codec::hex::spaced(b);
-            let onclick = on_text.reform({
-                let hex = hex.clone();
-                move |_: MouseEvent| hex.clone()
-            });
-            html! {
-                <p class="lint-fix">
-                    { "Probably meant: " }<code>{ &hex }</code>{ " " }
-                    <button type="button" class="link-button" {onclick}>{ "decode these bytes instead" }</button>
-                </p>
-            }
-        });
-        html! {
-            <li>
-                <span class="badge lint">{ l.id }</span>
-                { format!(" byte {}: {}", l.offset, l.message) }
-                { fix.unwrap_or_default() }
-            </li>
-        }
-    });
-    html! {
-        <aside class="frame-lint" aria-label="Classic mistakes recognised">
-            <ul>{ for items }</ul>
-        </aside>
-    }
-}
-
 /// The export's file name: the loaded file's stem, else `erldist`.
 fn export_name(file: Option<&FileInfo>) -> String {
     let stem = file
@@ -399,7 +364,6 @@ pub fn DecoderPage(props: &DecoderPageProps) -> Html {
                 html! {
                     <div key={format!("{i}")} id={format!("frame-slot-{i}")}
                         class={classes!("frame-slot", sel.then_some("is-selected"))}>
-                        { lint_callout(&e.frame, &on_text, embed) }
                         <FrameDetail frame={e.frame.clone()} index={i + 1}
                             id={AttrValue::from(format!("frame-{}", i + 1))} compact={embed} />
                     </div>
@@ -421,7 +385,6 @@ pub fn DecoderPage(props: &DecoderPageProps) -> Html {
                     { " · ↑/↓ in the list to move" }
                 </p>
                 { conn.unwrap_or_default() }
-                { lint_callout(&e.frame, &on_text, embed) }
                 <FrameDetail key={format!("sel-{i}")} frame={e.frame.clone()} index={i + 1}
                     id={AttrValue::from(format!("frame-{}", i + 1))} compact={embed} />
             </div>

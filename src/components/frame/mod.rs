@@ -80,6 +80,10 @@ pub struct FrameDetailProps {
     /// frame is small).
     #[prop_or_default]
     pub open_export: Option<bool>,
+    /// Show the lint findings in the header (off where the page shows them
+    /// its own way: the decoder and tap mode).
+    #[prop_or(true)]
+    pub show_lint: bool,
 }
 
 /// Where the chosen export language is remembered.
@@ -208,7 +212,13 @@ fn now_ms() -> f64 {
 #[component]
 pub fn FrameDetail(p: &FrameDetailProps) -> Html {
     let started = now_ms();
-    let view = use_memo((p.frame.clone(), p.index), |(f, i)| frame_header(*i, f));
+    let view = use_memo((p.frame.clone(), p.index, p.show_lint), |(f, i, lint)| {
+        let mut v = frame_header(*i, f);
+        if !*lint {
+            v.lint.clear();
+        }
+        v
+    });
     let (state, d) = use_space(&p.frame, false, p.compact);
     // The reassembled message (an empty space for other frames).
     let message = use_space(&p.frame, true, p.compact);

@@ -46,7 +46,7 @@ pub fn ConnCard(props: &ConnCardProps) -> Html {
         html! {
             <li class="tap-frame">
                 <FrameDetail frame={f.clone()} index={i + 1}
-                    id={AttrValue::from(format!("tap{}-{}", c.id, i + 1))} compact=true />
+                    id={AttrValue::from(format!("tap{}-{}", c.id, i + 1))} compact=true show_lint=false />
                 { for findings.iter().map(finding) }
             </li>
         }
