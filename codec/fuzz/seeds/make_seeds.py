@@ -198,3 +198,94 @@ for cap in ("dist_hidden", "dist_wrong_cookie", "dist_v5_name", "dist_rawclient"
             rest = data[pos:]
             if rest:
                 write("dist_frame", f"{cap}-s{stream}-{side}", rest[:16384])
+
+
+# ---- epmd_server: scripts (see fuzz_targets/epmd_server.rs) ----
+# mode byte, then ops: 0x08 open local, 0x00 open remote, 0x03 c len req
+# (framed with its right length), 0x01 c len raw, 0x05 c peer closes,
+# 0x06 tick.
+def framed(conn, req):
+    return bytes([0x03, conn, len(req)]) + req
+
+
+def alive2(name, port=4711, high=6):
+    n = name.encode()
+    return (bytes([0x78]) + port.to_bytes(2, "big") + bytes([0x4D, 0])
+            + high.to_bytes(2, "big") + (5).to_bytes(2, "big")
+            + len(n).to_bytes(2, "big") + n + b"\0\0")
+
+
+def port_please(name):
+    return b"\x7a" + name.encode()
+
+
+server = {
+    # b registers; another connection asks NAMES, PORT_PLEASE2 b, DUMP;
+    # b's peer closes; b registers again (creation + 1).
+    "register-names-lookup-dump": b"\x00" + b"\x08" + framed(0, alive2("b"))
+        + b"\x08" + framed(1, b"\x6e") + b"\x08" + framed(2, port_please("b"))
+        + b"\x08" + framed(3, b"\x64") + b"\x05\x00"
+        + b"\x08" + framed(4, alive2("b", 4712, 5)),
+    # Relaxed: STOP b, STOP nosuch, KILL.
+    "relaxed-stop-kill": b"\x01" + b"\x08" + framed(0, alive2("b"))
+        + b"\x08" + framed(1, b"\x73b") + b"\x08" + framed(2, b"\x73nosuch")
+        + b"\x08" + framed(3, b"\x6b") + b"\x08",
+    # Strict KILL while registered (NO); a remote ALIVE2 and DUMP (refused).
+    "strict-kill-remote": b"\x00" + b"\x08" + framed(0, alive2("a"))
+        + b"\x08" + framed(1, b"\x6b") + b"\x00" + framed(2, alive2("r"))
+        + b"\x00" + framed(3, b"\x64"),
+    # Split reads, pipelined requests, bytes on an ALIVE socket, a timeout.
+    "split-pipelined-timeout": b"\x0c" + b"\x08" + b"\x0b\x00\x01\x6e"
+        + b"\x08" + b"\x01\x01\x06\x00\x01\x6e\x00\x01\x6e"
+        + b"\x08" + framed(2, alive2("c")) + b"\x01\x02\x01\x00"
+        + b"\x08" + b"\x01\x03\x01\x00" + b"\xf6\xf6\xf6",
+    # The unused list full (debug size 5): names take over slots.
+    "unused-slots": b"\x02" + b"".join(
+        b"\x08" + framed(i, alive2(f"n{i}")) + bytes([0x05, i]) for i in range(8)),
+}
+for name, data in server.items():
+    write("epmd_server", name, data)
+
+
+# ---- live_client: scripts (see fuzz_targets/live_client.rs) ----
+# mode byte (bits 0-1 epmd request, 2 alive-only peer, 3 real handshake,
+# 4 wrong cookie), then ops: 0x00 len bytes to epmd, 0x03 epmd closes,
+# 0x05 len bytes to the node, 0x08 node closes, 0x0a dt timeout,
+# 0x0c len rpc text, 0x0d a b send_reg, 0x0e k len reply term.
+def chunk(op, data):
+    return bytes([op, len(data)]) + data
+
+
+def rpc(text):
+    return chunk(0x0C, text.encode())
+
+
+def reply(k, text):
+    return bytes([0x0E, k, len(text)]) + text.encode()
+
+
+live = {
+    "names-connected-rpc-reply": b"\x28" + chunk(0x00, b"\x00\x00\x11\x11")
+        + chunk(0x00, b"name b at port 40000\n") + b"\x03"
+        + rpc("erlang:node()") + reply(1, "'b@127.0.0.1'")
+        + rpc("lists:seq(1, 3)") + chunk(0x05, b"\x00\x00\x00\x00")
+        + b"\x0a\x14" + reply(2, "[1,2,3]") + b"\x0d\x04\x05echo{a,1}" + b"\x09",
+    "alive2-x-resp-alive-only-peer": b"\x0e" + chunk(0x00, b"\x76\x00\x00\x00\x00\x05")
+        + rpc("erlang:system_info(otp_release)") + reply(1, '"25"') + b"\x08",
+    "port-please-v5-resp": b"\x09" + chunk(0x00, b"\x77\x00\x9c\x40\x4d\x00\x00\x06\x00\x05\x00\x01b\x00\x00")
+        + b"\x03" + rpc("bad(") + reply(9, "{badrpc,nodedown}"),
+    "wrong-cookie": b"\x38" + chunk(0x00, b"\x79\x00\x00\x01") + rpc("erlang:node()") + b"\x08",
+    "raw-handshake-bytes": b"\x03" + chunk(0x05, b"\x00\x03sok")
+        + chunk(0x05, b"\x00\x1bN\x00\x00\x00\x0d\x07\xdf\x7f\xbd\x12\x34\x56\x78\x00\x00\x00\x01\x00\x0bb@127.0.0.1")
+        + b"\x0a\xff" + chunk(0x00, b"\x00\x00") + b"\x04",
+}
+for name, data in live.items():
+    write("live_client", name, data)
+
+# ---- builder: forms (see fuzz_targets/builder.rs): type byte, then one
+# selector per field (0 absent, 1 default, 2 example, 3 number, 4 hex,
+# 5 choice, else text), then the bytes received. ----
+for t in range(48):
+    write("builder", f"defaults-{t}", bytes([t]) + b"\x01" * 24)
+    write("builder", f"examples-{t}", bytes([t]) + b"\x02" * 24 + b"\x00\x01\x6e")
+write("builder", "alive2-nlen-override", b"\x00\x01\x01\x01\x01\x01\x01\x01\x09\x011\x01\x01\x01")
