@@ -15,14 +15,13 @@
 
 import { test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
-import { DIST, WAIT, openPage } from "./harness.mjs";
+import { WAIT, openPage } from "./harness.mjs";
 import {
-  ROOT,
-  bridgeBinary,
-  canConnect,
   epmdNames as names,
   freePort,
-  start,
+  startBridge,
+  startEpmd,
+  startNode,
   stopAll,
   until,
 } from "./procs.mjs";
@@ -42,58 +41,17 @@ let page;
 const epmdNames = () => names(epmdPort);
 
 before(async () => {
-  const bin = bridgeBinary();
   epmdPort = await freePort();
   const nodePort = await freePort();
   const bridgePort = await freePort();
 
-  const epmd = start("epmd", "epmd", ["-port", String(epmdPort), "-address", "127.0.0.1"], {
-    env: { ...process.env, ERL_EPMD_RELAXED_COMMAND_CHECK: "" },
-  });
-  await until(`epmd on ${epmdPort} (${epmd.out})`, () => canConnect(epmdPort));
-
-  node = start(
-    "erl",
-    "erl",
-    [
-      "-noshell",
-      "-name",
-      NODE,
-      "-setcookie",
-      COOKIE,
-      "-kernel",
-      "inet_dist_listen_min",
-      String(nodePort),
-      "inet_dist_listen_max",
-      String(nodePort),
-      "-kernel",
-      "inet_dist_use_interface",
-      "{127,0,0,1}",
-      "-start_epmd",
-      "false",
-      "-eval",
-      'io:format("E2E-NODE ~s up~n", [node()]).',
-    ],
-    { env: { ...process.env, ERL_EPMD_PORT: String(epmdPort) } },
-  );
+  await startEpmd(epmdPort);
+  node = startNode(ALIVE, COOKIE, nodePort, epmdPort, 'io:format("E2E-NODE ~s up~n", [node()]).');
   await until("the erl node to start", () => node.out.includes("E2E-NODE"), 30_000);
   await until("the node in epmd -names", () => epmdNames().includes(`name ${ALIVE} at port`));
 
-  bridge = start(
-    "erldist-bridge",
-    bin,
-    [
-      "--listen",
-      `127.0.0.1:${bridgePort}`,
-      "--epmd",
-      `127.0.0.1:${epmdPort}`,
-      "--serve",
-      DIST,
-    ],
-    { cwd: ROOT },
-  );
-  const origin = `http://127.0.0.1:${bridgePort}`;
-  await until(`the bridge to serve ${origin} (${bridge.out})`, async () => (await fetch(`${origin}/`)).ok);
+  let origin;
+  ({ rec: bridge, origin } = await startBridge(bridgePort, epmdPort));
 
   h = await openPage({ origin, path: "/?tab=live" });
   page = h.page;

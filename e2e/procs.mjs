@@ -7,7 +7,7 @@ import { spawn, execFileSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { HERE } from "./harness.mjs";
+import { DIST, HERE } from "./harness.mjs";
 
 export const ROOT = path.resolve(HERE, "..");
 
@@ -106,4 +106,61 @@ export function epmdNames(port) {
     env: { ...process.env, ERL_EPMD_PORT: "" },
     encoding: "utf8",
   });
+}
+
+/** A real epmd on 127.0.0.1:`port`, answering. */
+export async function startEpmd(port) {
+  const rec = start("epmd", "epmd", ["-port", String(port), "-address", "127.0.0.1"], {
+    env: { ...process.env, ERL_EPMD_RELAXED_COMMAND_CHECK: "" },
+  });
+  await until(`epmd on ${port} (${rec.out})`, () => canConnect(port));
+  return rec;
+}
+
+/**
+ * A real erl node `alive@127.0.0.1` with `cookie`, listening on `nodePort`,
+ * registering with (and resolving names through) the epmd at `epmdPort`,
+ * running `evalCode`.
+ */
+export function startNode(alive, cookie, nodePort, epmdPort, evalCode) {
+  return start(
+    `erl ${alive}`,
+    "erl",
+    [
+      "-noshell",
+      "-name",
+      `${alive}@127.0.0.1`,
+      "-setcookie",
+      cookie,
+      "-kernel",
+      "inet_dist_listen_min",
+      String(nodePort),
+      "inet_dist_listen_max",
+      String(nodePort),
+      "-kernel",
+      "inet_dist_use_interface",
+      "{127,0,0,1}",
+      "-start_epmd",
+      "false",
+      "-eval",
+      evalCode,
+    ],
+    { env: { ...process.env, ERL_EPMD_PORT: String(epmdPort), ERL_EPMD_ADDRESS: "" } },
+  );
+}
+
+/**
+ * The real bridge on 127.0.0.1:`port`, serving dist/, relaying to the epmd
+ * at `epmdPort`, with `args` added; resolves once it serves its page.
+ */
+export async function startBridge(port, epmdPort, args = []) {
+  const rec = start(
+    "erldist-bridge",
+    bridgeBinary(),
+    ["--listen", `127.0.0.1:${port}`, "--epmd", `127.0.0.1:${epmdPort}`, "--serve", DIST, ...args],
+    { cwd: ROOT },
+  );
+  const origin = `http://127.0.0.1:${port}`;
+  await until(`the bridge to serve ${origin} (${rec.out})`, async () => (await fetch(`${origin}/`)).ok);
+  return { rec, origin };
 }

@@ -32,16 +32,16 @@
 
 import { test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
-import { DIST, WAIT, openPage } from "./harness.mjs";
+import { WAIT, openPage } from "./harness.mjs";
 import {
-  ROOT,
-  bridgeBinary,
-  canConnect,
   epmdNames,
   exited,
   freePort,
   sleep,
   start,
+  startBridge,
+  startEpmd,
+  startNode,
   stop,
   stopAll,
   until,
@@ -81,41 +81,6 @@ process.stdin.on('data', () => sock.end());   // a line on stdin: close
 `;
 }
 
-function startEpmd(port) {
-  const rec = start("epmd", "epmd", ["-port", String(port), "-address", "127.0.0.1"], {
-    env: { ...process.env, ERL_EPMD_RELAXED_COMMAND_CHECK: "" },
-  });
-  return until(`epmd on ${port} (${rec.out})`, () => canConnect(port)).then(() => rec);
-}
-
-/** A real erl node `alive@127.0.0.1` resolving names with the epmd at `epmdPort`. */
-function startNode(alive, nodePort, epmdPort, evalCode) {
-  return start(
-    `erl ${alive}`,
-    "erl",
-    [
-      "-noshell",
-      "-name",
-      `${alive}@127.0.0.1`,
-      "-setcookie",
-      COOKIE,
-      "-kernel",
-      "inet_dist_listen_min",
-      String(nodePort),
-      "inet_dist_listen_max",
-      String(nodePort),
-      "-kernel",
-      "inet_dist_use_interface",
-      "{127,0,0,1}",
-      "-start_epmd",
-      "false",
-      "-eval",
-      evalCode,
-    ],
-    { env: { ...process.env, ERL_EPMD_PORT: String(epmdPort), ERL_EPMD_ADDRESS: "" } },
-  );
-}
-
 let epmdPort; // the real epmd behind the bridge
 let epmd2Port; // the second node's own epmd
 let tapEpmd; // --tap 127.0.0.1:P=epmd
@@ -132,33 +97,20 @@ const card = (localPort) =>
   });
 
 before(async () => {
-  const bin = bridgeBinary();
   [epmdPort, epmd2Port, tapEpmd, tapNode, tapBrowser] = await Promise.all(
     Array.from({ length: 5 }, freePort),
   );
   const bridgePort = await freePort();
   await startEpmd(epmdPort);
-  bridge = start(
-    "erldist-bridge",
-    bin,
-    [
-      "--listen",
-      `127.0.0.1:${bridgePort}`,
-      "--epmd",
-      `127.0.0.1:${epmdPort}`,
-      "--serve",
-      DIST,
-      "--tap",
-      `127.0.0.1:${tapEpmd}=epmd`,
-      "--tap",
-      `127.0.0.1:${tapNode}=node:tapped`,
-      "--tap",
-      `127.0.0.1:${tapBrowser}=browser:epmd`,
-    ],
-    { cwd: ROOT },
-  );
-  const origin = `http://127.0.0.1:${bridgePort}`;
-  await until(`the bridge to serve ${origin} (${bridge.out})`, async () => (await fetch(`${origin}/`)).ok);
+  let origin;
+  ({ rec: bridge, origin } = await startBridge(bridgePort, epmdPort, [
+    "--tap",
+    `127.0.0.1:${tapEpmd}=epmd`,
+    "--tap",
+    `127.0.0.1:${tapNode}=node:tapped`,
+    "--tap",
+    `127.0.0.1:${tapBrowser}=browser:epmd`,
+  ]));
   h = await openPage({ origin, path: "/?tab=tap" });
   page = h.page;
   await page.locator("#tap-status.is-up").waitFor(WAIT);
@@ -261,7 +213,7 @@ test("(c) a real node registers through the epmd tap, a second node reaches it t
   await page.locator("#tap-cookie").fill(COOKIE);
   const [portA, portB] = await Promise.all([freePort(), freePort()]);
   // The first node: its epmd is the tap.
-  const a = startNode("tapped", portA, tapEpmd, 'io:format("TAP-NODE ~s up~n", [node()]).');
+  const a = startNode("tapped", COOKIE, portA, tapEpmd, 'io:format("TAP-NODE ~s up~n", [node()]).');
   await until(`the node to start (${a.out})`, () => a.out.includes("TAP-NODE"), 30_000);
   await until("tapped in epmd -names", () => epmdNames(epmdPort).includes(`name tapped at port ${portA}`));
   const reg = page.locator("section.tap-conn", {
@@ -277,6 +229,7 @@ test("(c) a real node registers through the epmd tap, a second node reaches it t
   await until(`the alias registration (${alias.out})`, () => /REPLY 7600/.test(alias.out));
   const b = startNode(
     "second",
+    COOKIE,
     portB,
     epmd2Port,
     `R = rpc:call('tapped@127.0.0.1', erlang, node, []),
